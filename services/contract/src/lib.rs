@@ -1,0 +1,12 @@
+//! The input data contract of SPEC §3: the five datasets' schemas and code lists, row
+//! validation, and loading CSV/Parquet extracts into Arrow with a quarantine of rejected rows.
+pub mod codes;
+mod error;
+mod load;
+pub mod schema;
+pub mod validate;
+
+pub use error::{LoadError, Result};
+pub use load::{load_dataset, load_file, source_path, DatasetReport, FormatPreference, LoadOptions, LoadedDataset};
+pub use schema::{Dataset, Register, TimeAxis};
+pub use validate::{date_to_days, days_to_date, format_month, parse_month, Reason};

@@ -1,0 +1,264 @@
+//! The domain side of a register holder: validated datasets in memory, scans restricted to a
+//! month range, and semi-joins on a set of persons. No gRPC here.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use ahash::RandomState;
+use arrow::array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
+use arrow::compute::kernels::boolean::{and, or};
+use arrow::compute::kernels::cmp::{gt, gt_eq, lt_eq};
+use arrow::compute::{filter_record_batch, is_null};
+use arrow::datatypes::SchemaRef;
+use chrono::NaiveDate;
+use regstat_contract::{
+    format_month, load_dataset, parse_month, Dataset, DatasetReport, LoadOptions, LoadedDataset,
+    Register, TimeAxis,
+};
+
+use crate::error::{Error, Result};
+
+/// An inclusive range of months, as month numbers (`year * 12 + month - 1`); ends may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MonthRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl MonthRange {
+    /// Parse `YYYY-MM` ends (empty = open). Errors name the rule, not the value.
+    pub fn parse(from: &str, to: &str) -> Result<Self> {
+        let end = |s: &str, which: &'static str| -> Result<Option<i32>> {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                parse_month(s).map(Some).ok_or(Error::BadRequest(format!("{which} is not a YYYY-MM month")))
+            }
+        };
+        let r = MonthRange { from: end(from, "from_month")?, to: end(to, "to_month")? };
+        if let (Some(a), Some(b)) = (r.from, r.to) {
+            if a > b {
+                return Err(Error::BadRequest("from_month is after to_month".into()));
+            }
+        }
+        Ok(r)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+
+    fn first_day(m: i32) -> i32 {
+        day_number(m.div_euclid(12), (m.rem_euclid(12) + 1) as u32, 1)
+    }
+    fn last_day(m: i32) -> i32 {
+        Self::first_day(m + 1) - 1
+    }
+}
+
+fn day_number(y: i32, m: u32, d: u32) -> i32 {
+    let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
+}
+
+/// Summary of one dataset for listings.
+#[derive(Debug, Clone)]
+pub struct DatasetInfo {
+    pub dataset: Dataset,
+    pub schema: SchemaRef,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// The validated extracts of one register.
+#[derive(Debug)]
+pub struct RegistryStore {
+    register: Register,
+    datasets: BTreeMap<Dataset, LoadedDataset>,
+    reference_date: NaiveDate,
+    /// When false, whole-dataset streams of person-level data are refused and only semi-joins
+    /// are answered (Socialstyrelsen returns only the persons asked for, SPEC §2).
+    full_export: bool,
+}
+
+impl RegistryStore {
+    /// Load every dataset of `register` from `extracts_dir`; quarantine files go to
+    /// `state_dir/quarantine/`.
+    pub fn load(
+        register: Register,
+        extracts_dir: &Path,
+        state_dir: &Path,
+        opts: &LoadOptions,
+        full_export: bool,
+    ) -> Result<Self> {
+        let quarantine: PathBuf = state_dir.join("quarantine");
+        let mut datasets = BTreeMap::new();
+        for &d in register.datasets() {
+            let loaded = load_dataset(extracts_dir, d, &quarantine, opts)?;
+            datasets.insert(d, loaded);
+        }
+        let reference_date = opts
+            .reference_date
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        Ok(RegistryStore { register, datasets, reference_date, full_export })
+    }
+
+    /// A store over already-loaded datasets (tests, benchmarks).
+    pub fn from_loaded(
+        register: Register,
+        loaded: Vec<LoadedDataset>,
+        reference_date: NaiveDate,
+        full_export: bool,
+    ) -> Self {
+        let datasets = loaded.into_iter().map(|d| (d.dataset, d)).collect();
+        RegistryStore { register, datasets, reference_date, full_export }
+    }
+
+    pub fn register(&self) -> Register {
+        self.register
+    }
+
+    /// Reference date for 10-digit personnummer in requests.
+    pub fn reference_date(&self) -> NaiveDate {
+        self.reference_date
+    }
+
+    pub fn full_export(&self) -> bool {
+        self.full_export
+    }
+
+    pub fn reports(&self) -> Vec<DatasetReport> {
+        self.datasets.values().map(|d| d.report.clone()).collect()
+    }
+
+    pub fn infos(&self) -> Vec<DatasetInfo> {
+        self.datasets
+            .values()
+            .map(|d| DatasetInfo { dataset: d.dataset, schema: d.schema.clone(), rows: d.num_rows(), bytes: d.num_bytes() })
+            .collect()
+    }
+
+    pub fn dataset(&self, name: &str) -> Result<&LoadedDataset> {
+        Dataset::from_name(name)
+            .and_then(|d| self.datasets.get(&d))
+            .ok_or_else(|| Error::NotFound(format!("no dataset `{name}` in this register")))
+    }
+
+    /// The rows of `name` within `range` (whole dataset if the range is open).
+    pub fn scan(&self, name: &str, range: MonthRange) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let d = self.dataset(name)?;
+        if !self.full_export {
+            return Err(Error::PermissionDenied(format!(
+                "this register returns only the persons asked for: use the person-filter exchange for `{name}`"
+            )));
+        }
+        let batches = d
+            .batches
+            .iter()
+            .map(|b| Self::restrict(d.dataset, b, range))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|b| b.num_rows() > 0)
+            .collect();
+        Ok((d.schema.clone(), batches))
+    }
+
+    /// Number of rows `scan` would return, without the export check (for FlightInfo).
+    pub fn count(&self, name: &str, range: MonthRange) -> Result<usize> {
+        let d = self.dataset(name)?;
+        if range.is_open() {
+            return Ok(d.num_rows());
+        }
+        d.batches.iter().map(|b| Self::restrict(d.dataset, b, range).map(|b| b.num_rows())).sum()
+    }
+
+    /// The rows of `name` concerning exactly `persons` (compact keys, `Pnr::as_u64`), within
+    /// `range`: a semi-join on the dataset's `personnummer` column.
+    pub fn semi_join(
+        &self,
+        name: &str,
+        persons: &HashSet<u64, RandomState>,
+        range: MonthRange,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let d = self.dataset(name)?;
+        let mut out = Vec::new();
+        for (batch, keys) in d.batches.iter().zip(&d.person_keys) {
+            let mask: BooleanArray = keys.values().iter().map(|k| Some(persons.contains(k))).collect();
+            if mask.true_count() == 0 {
+                continue;
+            }
+            let picked = filter_record_batch(batch, &mask)?;
+            let picked = Self::restrict(d.dataset, &picked, range)?;
+            if picked.num_rows() > 0 {
+                out.push(picked);
+            }
+        }
+        Ok((d.schema.clone(), out))
+    }
+
+    fn restrict(dataset: Dataset, batch: &RecordBatch, range: MonthRange) -> Result<RecordBatch> {
+        if range.is_open() {
+            return Ok(batch.clone());
+        }
+        let column = |name: &str| {
+            batch.column_by_name(name).cloned().ok_or_else(|| Error::Internal(format!("column {name} missing")))
+        };
+        let all = || BooleanArray::from(vec![true; batch.num_rows()]);
+        let mask = match dataset.time_axis() {
+            TimeAxis::None => {
+                return Err(Error::BadRequest(format!("dataset {dataset} has no time axis; omit the range")))
+            }
+            TimeAxis::Month(col) => {
+                let values = column(col)?;
+                let values = values.as_any().downcast_ref::<StringArray>().ok_or_else(|| Error::Internal("month column type".into()))?;
+                let lo = match range.from {
+                    Some(m) => gt_eq(values, &StringArray::new_scalar(format_month(m)))?,
+                    None => all(),
+                };
+                let hi = match range.to {
+                    Some(m) => lt_eq(values, &StringArray::new_scalar(format_month(m)))?,
+                    None => all(),
+                };
+                and(&lo, &hi)?
+            }
+            TimeAxis::Date(col) => {
+                let values = column(col)?;
+                let values = values.as_any().downcast_ref::<Date32Array>().ok_or_else(|| Error::Internal("date column type".into()))?;
+                let lo = match range.from {
+                    Some(m) => gt_eq(values, &Date32Array::new_scalar(MonthRange::first_day(m)))?,
+                    None => all(),
+                };
+                let hi = match range.to {
+                    Some(m) => lt_eq(values, &Date32Array::new_scalar(MonthRange::last_day(m)))?,
+                    None => all(),
+                };
+                and(&lo, &hi)?
+            }
+            TimeAxis::Period(from_col, to_col) => {
+                // Overlap of [from, to) with [first day of range, last day of range].
+                let from = column(from_col)?;
+                let from = from.as_any().downcast_ref::<Date32Array>().ok_or_else(|| Error::Internal("date column type".into()))?;
+                let to = column(to_col)?;
+                let to_dates = to.as_any().downcast_ref::<Date32Array>().ok_or_else(|| Error::Internal("date column type".into()))?;
+                let starts_before_end = match range.to {
+                    Some(m) => lt_eq(from, &Date32Array::new_scalar(MonthRange::last_day(m)))?,
+                    None => all(),
+                };
+                let ends_after_start = match range.from {
+                    Some(m) => {
+                        let open = is_null(to_dates)?;
+                        let later = gt(to_dates, &Date32Array::new_scalar(MonthRange::first_day(m)))?;
+                        // null comparisons are null; treat as false before OR-ing with `open`.
+                        let later = BooleanArray::from(
+                            (0..later.len()).map(|i| later.is_valid(i) && later.value(i)).collect::<Vec<_>>(),
+                        );
+                        or(&open, &later)?
+                    }
+                    None => all(),
+                };
+                and(&starts_before_end, &ends_after_start)?
+            }
+        };
+        Ok(filter_record_batch(batch, &mask)?)
+    }
+}

@@ -1,0 +1,314 @@
+//! Registries end to end: validation with exact quarantine counts on a hand-built fixture,
+//! and the Flight surface over real gRPC on 127.0.0.1:0.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, RecordBatch, StringArray};
+use arrow::compute::concat_batches;
+use chrono::NaiveDate;
+use regstat_contract::{load_dataset, Dataset, FormatPreference, LoadOptions};
+use regstat_registry::{RegistryClient, RegistryConfig};
+use regstat_tests::fixture;
+
+fn reference() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid date")
+}
+
+fn opts() -> LoadOptions {
+    LoadOptions { reference_date: Some(reference()), format: FormatPreference::Csv, batch_rows: 3 }
+}
+
+/// (accepted, {reason: rows}) for one fixture dataset.
+fn load(dataset: Dataset, q: &Path) -> (u64, BTreeMap<&'static str, u64>, u64) {
+    let dir = fixture("defects").join(dataset.register().dir_name());
+    let d = load_dataset(&dir, dataset, q, &opts()).expect("fixture loads");
+    assert_eq!(d.report.rows_read, d.report.rows_accepted + d.report.rows_quarantined);
+    assert_eq!(d.num_rows() as u64, d.report.rows_accepted);
+    (d.report.rows_accepted, d.report.reasons.clone(), d.report.rows_read)
+}
+
+fn reasons(pairs: &[(&'static str, u64)]) -> BTreeMap<&'static str, u64> {
+    pairs.iter().copied().collect()
+}
+
+#[test]
+fn fixture_defects_are_quarantined_exactly() {
+    let q = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        load(Dataset::Persons, q.path()),
+        (
+            5,
+            reasons(&[
+                ("DUPLICATE_KEY", 1),
+                ("DUPLICATE_ROW", 1),
+                ("INVALID_DATE", 2),
+                ("INVALID_PERSONNUMMER", 1),
+                ("INVALID_VALUE", 1),
+                ("MALFORMED_ROW", 1),
+                ("MISSING_VALUE", 1),
+                ("UNKNOWN_CODE", 1),
+            ]),
+            14
+        )
+    );
+    assert_eq!(
+        load(Dataset::Registrations, q.path()),
+        (4, reasons(&[("DUPLICATE_ROW", 1), ("INVALID_DATE", 2)]), 7)
+    );
+    assert_eq!(
+        load(Dataset::Decisions, q.path()),
+        (
+            4,
+            reasons(&[("DUPLICATE_KEY", 1), ("INVALID_VALUE", 3), ("MISSING_VALUE", 2), ("UNKNOWN_CODE", 1)]),
+            11
+        )
+    );
+    assert_eq!(
+        load(Dataset::BenefitPayments, q.path()),
+        (
+            3,
+            reasons(&[("INVALID_MONTH", 1), ("INVALID_PERSONNUMMER", 1), ("INVALID_VALUE", 1), ("UNKNOWN_CODE", 1)]),
+            7
+        )
+    );
+    assert_eq!(
+        load(Dataset::Interventions, q.path()),
+        (
+            5,
+            reasons(&[
+                ("DUPLICATE_ROW", 1),
+                ("INVALID_MONTH", 1),
+                ("INVALID_VALUE", 1),
+                ("UNKNOWN_CODE", 1),
+                ("UNKNOWN_INTERVENTION", 1),
+            ]),
+            10
+        )
+    );
+
+    // The quarantine file names file, row and rule — row by row — and never an identifier.
+    let text = std::fs::read_to_string(q.path().join("persons.quarantine.csv")).expect("quarantine file");
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let got: Vec<(String, String, String)> =
+        rows.iter().map(|r| (r[1].clone(), r[3].clone(), r[4].clone())).collect();
+    let want = [
+        ("4", "INVALID_PERSONNUMMER", "personnummer"),
+        ("5", "DUPLICATE_KEY", "personnummer"),
+        ("6", "DUPLICATE_ROW", ""),
+        ("7", "UNKNOWN_CODE", "sex"),
+        ("8", "INVALID_VALUE", "birth_country"),
+        ("9", "MISSING_VALUE", "birth_date"),
+        ("10", "INVALID_DATE", "death_date"),
+        ("11", "INVALID_DATE", "birth_date"),
+        ("12", "MALFORMED_ROW", ""),
+    ];
+    let want: Vec<(String, String, String)> =
+        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| r[0].ends_with("persons.csv")));
+    for entry in std::fs::read_dir(q.path()).expect("read quarantine dir") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        for pnr in ["198005171239", "8005171239", "199007314579", "9007314579", "195001019981", "198511022461"] {
+            assert!(!text.contains(pnr), "an identifier leaked into a quarantine file");
+        }
+    }
+}
+
+#[test]
+fn every_printed_form_normalises_to_the_canonical_number() {
+    let q = tempfile::tempdir().expect("tempdir");
+    let dir = fixture("defects/fk");
+    let d = load_dataset(&dir, Dataset::Persons, q.path(), &opts()).expect("loads");
+    let all = concat_batches(&d.schema, &d.batches).expect("concat");
+    let pnr = all.column(0).as_any().downcast_ref::<StringArray>().expect("utf8");
+    let got: Vec<&str> = (0..pnr.len()).map(|i| pnr.value(i)).collect();
+    assert_eq!(got, ["198005171239", "198511022462", "201203143316", "197506705552", "199007314579"]);
+}
+
+struct Registries {
+    fk: RegistryClient,
+    sos: RegistryClient,
+    _state: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(dir: &Path, sos_full_export: bool) -> Registries {
+    let state = tempfile::tempdir().expect("tempdir");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let stop = futures::future::FutureExt::shared(async move {
+        let _ = stop_rx.await;
+    });
+    let mut clients = Vec::new();
+    for (cfg, full) in [
+        (fk_registry::test_config(&dir.join("fk"), &state.path().join("fk-registry")), true),
+        (sos_register::test_config(&dir.join("sos"), &state.path().join("sos-register")), sos_full_export),
+    ] {
+        let cfg = RegistryConfig { full_export: full, load: opts(), ..cfg };
+        let server = regstat_registry::build(cfg).await.expect("registry builds");
+        let addr = server.local_addr;
+        let stop = stop.clone();
+        tokio::spawn(async move { server.run(stop).await.expect("serves") });
+        clients.push(RegistryClient::connect(addr).await.expect("connects"));
+    }
+    let sos = clients.pop().expect("sos");
+    let fk = clients.pop().expect("fk");
+    Registries { fk, sos, _state: state, _stop: stop_tx }
+}
+
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+fn column(batches: &[RecordBatch], name: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name(name).expect("column").as_any().downcast_ref::<StringArray>().expect("utf8").clone();
+            (0..c.len()).map(move |i| c.value(i).to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn flight_round_trip_returns_exactly_the_loaded_rows() {
+    let r = start(&fixture("defects"), true).await;
+    let infos = r.fk.list().await.expect("list");
+    let counts: BTreeMap<String, i64> =
+        infos.iter().map(|i| (i.flight_descriptor.as_ref().expect("descriptor").path[0].clone(), i.total_records)).collect();
+    assert_eq!(
+        counts,
+        [("benefit_payments", 3), ("decisions", 4), ("persons", 5), ("registrations", 4)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    );
+    let q = tempfile::tempdir().expect("tempdir");
+    for (client, dataset) in [
+        (&r.fk, Dataset::Persons),
+        (&r.fk, Dataset::Registrations),
+        (&r.fk, Dataset::Decisions),
+        (&r.fk, Dataset::BenefitPayments),
+        (&r.sos, Dataset::Interventions),
+    ] {
+        let got = client.fetch(dataset.name(), None).await.expect("do_get");
+        let local = load_dataset(&fixture("defects").join(dataset.register().dir_name()), dataset, q.path(), &opts())
+            .expect("loads");
+        let want = concat_batches(&local.schema, &local.batches).expect("concat");
+        let got = concat_batches(&local.schema, &got).expect("schema matches");
+        assert_eq!(got, want, "{dataset}");
+    }
+    let report = r.sos.load_report().await.expect("report");
+    assert_eq!(report.service, "sos-register");
+    let d = &report.datasets[0];
+    assert_eq!((d.rows_read, d.rows_accepted, d.rows_quarantined), (10, 5, 5));
+}
+
+#[tokio::test]
+async fn month_ranges_restrict_each_time_axis() {
+    let r = start(&fixture("defects"), true).await;
+    let d = r.fk.fetch("decisions", Some(("2019-01", "2019-12"))).await.expect("decisions");
+    assert_eq!(column(&d, "decision_id"), ["D1", "D9"]);
+    let b = r.fk.fetch("benefit_payments", Some(("2019-06", ""))).await.expect("benefits");
+    assert_eq!(column(&b, "month"), ["2019-06", "2019-07"]);
+    // registrations overlapping 2006: only the open-ended and spanning periods.
+    let g = r.fk.fetch("registrations", Some(("2006-01", "2006-12"))).await.expect("registrations");
+    assert_eq!(column(&g, "personnummer"), ["198005171239"]);
+    let g = r.fk.fetch("registrations", Some(("2005-05", "2005-05"))).await.expect("registrations");
+    assert_eq!(column(&g, "personnummer"), ["198005171239", "198511022462"]);
+    let i = r.sos.fetch("interventions", Some(("2019-12", "2020-12"))).await.expect("interventions");
+    assert_eq!(column(&i, "intervention"), ["HEMTJANST", "KORTTIDSVISTELSE"]);
+
+    let err = r.fk.fetch("persons", Some(("2019-01", "2019-12"))).await.expect_err("persons has no time axis");
+    assert_eq!(status(err).code(), tonic::Code::InvalidArgument);
+    let err = r.fk.fetch("decisions", Some(("2019-13", ""))).await.expect_err("bad month");
+    assert_eq!(status(err).code(), tonic::Code::InvalidArgument);
+    let err = r.fk.fetch("decisions", Some(("2020-01", "2019-01"))).await.expect_err("reversed");
+    assert_eq!(status(err).code(), tonic::Code::InvalidArgument);
+    let err = r.fk.fetch("interventions", None).await.expect_err("not held by FK");
+    assert_eq!(status(err).code(), tonic::Code::NotFound);
+}
+
+fn status(e: arrow_flight::error::FlightError) -> tonic::Status {
+    match e {
+        arrow_flight::error::FlightError::Tonic(s) => *s,
+        other => panic!("expected a gRPC status, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn person_filter_returns_exactly_the_asked_persons() {
+    let r = start(&fixture("defects"), false).await;
+    // Two persons, in two printed forms; one person with no interventions at all.
+    let asked = vec!["19800517-1239".to_string(), "197506705552".to_string(), "199007314579".to_string()];
+    let got = r.sos.fetch_persons("interventions", asked.clone(), None).await.expect("exchange");
+    assert_eq!(rows(&got), 3);
+    assert_eq!(column(&got, "personnummer"), ["198005171239", "198005171239", "197506705552"]);
+    assert_eq!(column(&got, "month"), ["2018-02", "2018-03", "2021-06"]);
+    let got = r.sos.fetch_persons("interventions", asked, Some(("2018-03", "2021-12"))).await.expect("exchange");
+    assert_eq!(column(&got, "month"), ["2018-03", "2021-06"]);
+    let got = r.sos.fetch_persons("interventions", vec![], None).await.expect("empty set");
+    assert_eq!(rows(&got), 0);
+
+    // Socialstyrelsen returns only the persons asked for: no whole-dataset stream.
+    let err = r.sos.fetch("interventions", None).await.expect_err("full export refused");
+    assert_eq!(status(err).code(), tonic::Code::PermissionDenied);
+
+    // A malformed identifier is INVALID_ARGUMENT, and the status does not echo it.
+    let err = r
+        .sos
+        .fetch_persons("interventions", vec!["198005171238".into()], None)
+        .await
+        .expect_err("bad check digit");
+    let s = status(err);
+    assert_eq!(s.code(), tonic::Code::InvalidArgument);
+    assert!(!s.message().contains("8005171238"), "status leaks the identifier");
+    assert!(s.message().contains("CHECK_DIGIT"));
+}
+
+#[tokio::test]
+async fn health_and_reflection_are_served() {
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let state = tempfile::tempdir().expect("tempdir");
+    let cfg = RegistryConfig { load: opts(), ..fk_registry::test_config(&fixture("defects/fk"), state.path()) };
+    let server = regstat_registry::build(cfg).await.expect("builds");
+    let addr = server.local_addr;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = rx.await;
+    }));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
+
+    let status = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest { service: "arrow.flight.protocol.FlightService".into() })
+        .await
+        .expect("health")
+        .into_inner()
+        .status;
+    assert_eq!(status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+
+    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(futures::stream::iter(vec![request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let response = responses.message().await.expect("message").expect("one response");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("expected a service list")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(names.contains(&"regstat.registry.v1.RegistryAdmin".to_string()), "{names:?}");
+    assert!(names.contains(&"grpc.health.v1.Health".to_string()), "{names:?}");
+    let _ = tx.send(());
+}
