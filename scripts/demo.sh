@@ -59,7 +59,7 @@ echo "== Arrow Flight streams"
 client "$FK_ADDR" fk-registry fetch decisions --from 2018-01 --to 2020-12
 client "$FK_ADDR" fk-registry fetch benefit_payments --from 2017-01 --to 2021-12
 echo "== a wrong identity is refused (the query service's certificate):"
-"$BIN/registry-client" --addr "$FK_ADDR" --server-identity fk-registry $(tls query) list 2>&1 | tail -1 || true
+"$BIN/registry-client" --addr "$FK_ADDR" --server-identity fk-registry $(tls query) list 2>&1 | head -1 || true
 echo
 echo "Quarantine files: $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
 echo "Service logs:     $STATE_DIR/*/service.log"
