@@ -15,7 +15,7 @@ export CARGO_BUILD_JOBS ?= 2
 export CARGO_TARGET_DIR
 
 BIN := $(CARGO_TARGET_DIR)/release
-RELEASE_BINS := -p fk-registry -p sos-register -p regstat-registry -p regstat-server
+RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server
 
 .PHONY: help build data demo test bench certs fmt lint clean
 
@@ -31,9 +31,8 @@ build:
 	$(CARGO) build --release $(RELEASE_BINS)
 
 data:
-	@echo "make data: the synthetic register generator (services/generator) is not in this build yet;" >&2
-	@echo "           make demo runs the registries on the hand-built fixture tests/fixtures/defects." >&2
-	@exit 2
+	$(CARGO) build --release -p regstat-gen
+	$(BIN)/regstat-gen --persons $(PERSONS) --seed $(SEED) --dirt $(DIRT) --out $(DATA_DIR)
 
 demo: build
 	BIN=$(BIN) PERSONS=$(PERSONS) SEED=$(SEED) DIRT=$(DIRT) DATA_DIR=$(DATA_DIR) STATE_DIR=$(STATE_DIR) OUT_DIR=$(OUT_DIR) scripts/demo.sh
@@ -42,8 +41,8 @@ test:
 	$(CARGO) test --workspace
 
 bench:
-	@echo "make bench: the benchmarks need the generator (services/generator), which is not in this build yet." >&2
-	@exit 2
+	$(CARGO) build --release -p regstat-bench
+	$(BIN)/regstat-bench --persons $(if $(filter command line,$(origin PERSONS)),$(PERSONS),10500000) --seed $(SEED) --work $(STATE_DIR)/bench
 
 certs:
 	$(CARGO) build --release -p regstat-server --bin regstat-certs

@@ -6,10 +6,9 @@
 set -euo pipefail
 : "${BIN:?}" "${DATA_DIR:?}" "${STATE_DIR:?}" "${PERSONS:?}" "${SEED:?}" "${DIRT:?}"
 
-if [ ! -f "$DATA_DIR/fk/persons.csv" ] || [ ! -f "$DATA_DIR/sos/interventions.csv" ]; then
-  # The synthetic register generator is not in this build yet: use the hand-built fixture.
-  echo "== no registers in $DATA_DIR and no generator in this build: using tests/fixtures/defects"
-  DATA_DIR=tests/fixtures/defects
+if [ ! -f "$DATA_DIR/fk/persons.parquet" ] || [ ! -f "$DATA_DIR/sos/interventions.parquet" ]; then
+  echo "== generating synthetic registers: PERSONS=$PERSONS SEED=$SEED DIRT=$DIRT -> $DATA_DIR"
+  "$BIN/regstat-gen" --persons "$PERSONS" --seed "$SEED" --dirt "$DIRT" --out "$DATA_DIR"
 else
   echo "== using the registers already in $DATA_DIR"
 fi

@@ -1,0 +1,175 @@
+//! `make bench`: generator throughput, load + validate throughput, and Arrow Flight streaming
+//! throughput (whole dataset and person-filter semi-join) for `interventions`, with the peak
+//! resident memory of each stage. Prints a Markdown table.
+//!
+//! Peak memory per stage: the kernel's high-water mark (VmHWM) is reset before each stage by
+//! writing `5` to `/proc/self/clear_refs`, then read after it.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use arrow::array::{Array, RecordBatch, StringArray};
+use clap::Parser;
+use regstat_contract::{load_dataset, Dataset, FormatPreference, LoadOptions, Register};
+use regstat_registry::{RegistryClient, RegistryConfig, RegistryStore};
+
+#[derive(Debug, Parser)]
+#[command(name = "regstat-bench", about = "Benchmarks of the register side (generation, validation, Flight)")]
+struct Cli {
+    /// Population size to generate.
+    #[arg(long, env = "PERSONS", default_value_t = 10_500_000)]
+    persons: u64,
+    #[arg(long, env = "SEED", default_value_t = 20240101)]
+    seed: u64,
+    /// Work directory (generated extracts, quarantine files).
+    #[arg(long, default_value = "var/bench")]
+    work: PathBuf,
+    /// Reuse extracts already generated in the work directory (skips the generator stage).
+    #[arg(long)]
+    reuse: bool,
+    /// Persons sent in the semi-join stage.
+    #[arg(long, default_value_t = 100_000)]
+    semi_join_persons: usize,
+}
+
+struct Row {
+    stage: String,
+    seconds: f64,
+    rows: u64,
+    bytes: u64,
+    peak_mib: f64,
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn file_size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn rows_bytes(batches: &[RecordBatch]) -> (u64, u64) {
+    (
+        batches.iter().map(|b| b.num_rows() as u64).sum(),
+        batches.iter().map(|b| b.get_array_memory_size() as u64).sum(),
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let data = cli.work.join("data");
+    let mut table = Vec::new();
+
+    if !cli.reuse || !data.join("sos/interventions.parquet").exists() {
+        reset_peak();
+        let t = Instant::now();
+        let cfg = regstat_gen::GenConfig { persons: cli.persons, seed: cli.seed, dirt: 0.0, out_dir: data.clone() };
+        let report = tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
+        let seconds = t.elapsed().as_secs_f64();
+        let bytes: u64 = ["fk/persons", "fk/registrations", "fk/decisions", "fk/benefit_payments", "sos/interventions"]
+            .iter()
+            .flat_map(|s| ["csv", "parquet"].map(|e| data.join(format!("{s}.{e}"))))
+            .map(|p| file_size(&p))
+            .sum();
+        table.push(Row { stage: "generate all datasets (CSV+Parquet)".into(), seconds, rows: report.datasets.values().map(|d| d.rows).sum(), bytes, peak_mib: peak_mib() });
+    }
+
+    let sos_dir = data.join("sos");
+    let quarantine = cli.work.join("quarantine");
+    let mut loaded = None;
+    for format in [FormatPreference::Csv, FormatPreference::Parquet] {
+        reset_peak();
+        let opts = LoadOptions { format, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
+        let t = Instant::now();
+        let d = load_dataset(&sos_dir, Dataset::Interventions, &quarantine, &opts).context("loading interventions")?;
+        let seconds = t.elapsed().as_secs_f64();
+        let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
+        table.push(Row {
+            stage: format!("load + validate interventions ({name})"),
+            seconds,
+            rows: d.report.rows_read,
+            bytes: file_size(&d.report.source_file),
+            peak_mib: peak_mib(),
+        });
+        loaded = Some(d);
+    }
+    let loaded = loaded.context("nothing loaded")?;
+
+    // Persons for the semi-join: the first distinct ones in the data.
+    let mut persons = BTreeSet::new();
+    'outer: for b in &loaded.batches {
+        let col = b.column(0).as_any().downcast_ref::<StringArray>().context("personnummer column")?;
+        for i in 0..col.len() {
+            persons.insert(col.value(i).to_string());
+            if persons.len() >= cli.semi_join_persons {
+                break 'outer;
+            }
+        }
+    }
+
+    let store = Arc::new(RegistryStore::from_loaded(
+        Register::Sos,
+        vec![loaded],
+        chrono::NaiveDate::from_ymd_opt(2024, 1, 1).context("date")?,
+        true,
+    ));
+    let cfg = RegistryConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        full_export: true,
+        ..sos_register::test_config(&sos_dir, &cli.work.join("sos-register"))
+    };
+    let server = regstat_registry::server::build_with_store(cfg, store).await?;
+    let addr = server.local_addr;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async move {
+        let _ = stop_rx.await;
+    }));
+    let client = RegistryClient::connect(addr).await?;
+
+    reset_peak();
+    let t = Instant::now();
+    let batches = client.fetch("interventions", None).await?;
+    let seconds = t.elapsed().as_secs_f64();
+    let (rows, bytes) = rows_bytes(&batches);
+    drop(batches);
+    table.push(Row { stage: "Flight DoGet interventions (whole)".into(), seconds, rows, bytes, peak_mib: peak_mib() });
+
+    reset_peak();
+    let n = persons.len();
+    let t = Instant::now();
+    let batches = client.fetch_persons("interventions", persons.into_iter().collect(), None).await?;
+    let seconds = t.elapsed().as_secs_f64();
+    let (rows, bytes) = rows_bytes(&batches);
+    table.push(Row { stage: format!("Flight semi-join interventions ({n} persons)"), seconds, rows, bytes, peak_mib: peak_mib() });
+
+    let _ = stop_tx.send(());
+    handle.await??;
+
+    println!("\nPERSONS={} SEED={} on {} cores\n", cli.persons, cli.seed, std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!("| stage | wall s | rows | rows/s | MB | MB/s | peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in &table {
+        let mb = r.bytes as f64 / 1e6;
+        println!(
+            "| {} | {:.2} | {} | {:.0} | {:.1} | {:.1} | {:.0} |",
+            r.stage, r.seconds, r.rows, r.rows as f64 / r.seconds, mb, mb / r.seconds, r.peak_mib
+        );
+    }
+    Ok(())
+}
