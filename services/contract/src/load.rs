@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{LoadError, Result};
-use crate::validate::{check_row, format_month, Cell, Defect, Reason, Row, Valid};
+use crate::validate::{check_row, Cell, Defect, Reason, Row, Valid};
 use crate::Dataset;
 
 /// Which file to read when a directory holds both forms of an extract.
@@ -538,6 +538,24 @@ impl Builders {
         // The canonical form is 12 ASCII digits.
         self.text(i, std::str::from_utf8(&buf).ok());
     }
+    /// `YYYY-MM` without allocating (hot path: one per intervention row).
+    fn month(&mut self, i: usize, m: i32) {
+        let (y, mo) = (m.div_euclid(12), m.rem_euclid(12) + 1);
+        let mut buf = [b'0'; 7];
+        let digits = |v: i32, out: &mut [u8]| {
+            let mut v = v;
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        digits(y, &mut buf[..4]);
+        buf[4] = b'-';
+        digits(mo, &mut buf[5..]);
+        // Only ASCII digits and '-' were written.
+        self.text(i, std::str::from_utf8(&buf).ok());
+    }
+
     fn date(&mut self, i: usize, v: Option<i32>) {
         if let ColBuilder::Date(b) = &mut self.cols[i] {
             b.append_option(v);
@@ -581,7 +599,7 @@ impl Builders {
                 self.pnr(0, *pnr);
                 self.pnr(1, *recipient);
                 self.text(2, Some(benefit));
-                self.text(3, Some(&format_month(*month)));
+                self.month(3, *month);
                 if let ColBuilder::Int64(b) = &mut self.cols[4] {
                     b.append_value(*amount);
                 }
@@ -591,7 +609,7 @@ impl Builders {
                 self.text(1, Some(law));
                 self.text(2, Some(code));
                 self.text(3, Some(municipality));
-                self.text(4, Some(&format_month(*month)));
+                self.month(4, *month);
             }
         }
     }

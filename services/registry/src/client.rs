@@ -66,8 +66,17 @@ impl RegistryClient {
 
     /// Stream a whole dataset, optionally restricted to an inclusive `YYYY-MM` range.
     pub async fn fetch(&self, dataset: &str, range: Option<(&str, &str)>) -> Result<Vec<RecordBatch>, FlightError> {
+        self.stream(dataset, range).await?.try_collect().await
+    }
+
+    /// Like [`fetch`](Self::fetch), as a stream of record batches (bounded memory).
+    pub async fn stream(
+        &self,
+        dataset: &str,
+        range: Option<(&str, &str)>,
+    ) -> Result<arrow_flight::decode::FlightRecordBatchStream, FlightError> {
         let ticket = pb::DatasetTicket { dataset: dataset.to_string(), range: month_range(range) };
-        self.flight().do_get(Ticket::new(ticket.encode_to_vec())).await?.try_collect().await
+        self.flight().do_get(Ticket::new(ticket.encode_to_vec())).await
     }
 
     /// The rows of `dataset` for exactly these persons (any accepted printed form), via the
