@@ -9,7 +9,7 @@
 //! A [`Defect`] names the rule and the column, never the offending value: a value in the wrong
 //! column may itself be a personnummer.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 
 use chrono::{Datelike, NaiveDate};
 use regstat_pnr::Pnr;
@@ -122,18 +122,14 @@ pub fn days_to_date(days: i32) -> Option<NaiveDate> {
 
 fn required<'a>(cell: Cell<'a>, column: &'static str) -> Check<Cell<'a>> {
     match cell {
-        Cell::Null => Err(Defect::new(Reason::MissingValue, column, "required value is empty")),
-        Cell::Text(s) if s.is_empty() => {
-            Err(Defect::new(Reason::MissingValue, column, "required value is empty"))
-        }
+        Cell::Null | Cell::Text("") => Err(Defect::new(Reason::MissingValue, column, "required value is empty")),
         c => Ok(c),
     }
 }
 
 fn optional(cell: Cell<'_>) -> Option<Cell<'_>> {
     match cell {
-        Cell::Null => None,
-        Cell::Text(s) if s.is_empty() => None,
+        Cell::Null | Cell::Text("") => None,
         c => Some(c),
     }
 }
@@ -268,11 +264,7 @@ impl Valid<'_> {
 
     /// A 128-bit fingerprint of the whole normalised row (two independent 64-bit hashes).
     pub(crate) fn fingerprint(&self, h1: &impl BuildHasher, h2: &impl BuildHasher) -> u128 {
-        let mut a = h1.build_hasher();
-        self.hash(&mut a);
-        let mut b = h2.build_hasher();
-        self.hash(&mut b);
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+        (u128::from(h1.hash_one(self)) << 64) | u128::from(h2.hash_one(self))
     }
 
     pub(crate) fn person(&self) -> Pnr {
