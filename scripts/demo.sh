@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job (`make demo`). Today: generate the registers if DATA_DIR is empty, make the
-# development certificates, start the two registries as separate processes on loopback with
-# mutual TLS, show what they loaded, quarantined and serve over Arrow Flight, and stop them. Linkage, the query service and the statistics production
+# development certificates, start the two registries and the linkage service as separate
+# processes on loopback with mutual TLS, show what the registries loaded and quarantined, run a
+# linkage job that publishes a pseudonymised delivery to the query side's store, verify the
+# audit log, and stop the services. Linkage, the query service and the statistics production
 # join this script as they are built (see README, "Status").
 set -euo pipefail
 : "${BIN:?}" "${DATA_DIR:?}" "${STATE_DIR:?}" "${PERSONS:?}" "${SEED:?}" "${DIRT:?}"
@@ -17,10 +19,16 @@ CERTS="$STATE_DIR/certs"
 "$BIN/regstat-certs" --out "$CERTS"
 tls() { echo --tls-cert "$CERTS/$1.pem" --tls-key "$CERTS/$1.key" --tls-ca "$CERTS/ca.pem"; }
 
-mkdir -p "$STATE_DIR/fk-registry" "$STATE_DIR/sos-register"
+mkdir -p "$STATE_DIR/fk-registry" "$STATE_DIR/sos-register" "$STATE_DIR/linkage" "$STATE_DIR/query"
+SECRET="$STATE_DIR/linkage/master.secret"
+if [ ! -f "$SECRET" ]; then   # the pseudonymisation master secret: 64 random bytes, owner-only
+  (umask 077; head -c 64 /dev/urandom > "$SECRET")
+fi
+LINK_ADDR=127.0.0.1:${LINKAGE_PORT:-50053}
 FK_ADDR=127.0.0.1:${FK_PORT:-50051}
 SOS_ADDR=127.0.0.1:${SOS_PORT:-50052}
 pids=()
+names=(fk-registry sos-register linkage)   # in start order, for error messages
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
@@ -30,6 +38,10 @@ pids+=($!)
 "$BIN/sos-register" --listen "$SOS_ADDR" --extracts "$DATA_DIR/sos" --state "$STATE_DIR/sos-register" $(tls sos-register) \
   >"$STATE_DIR/sos-register/service.log" 2>&1 &
 pids+=($!)
+"$BIN/linkage" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-store "$STATE_DIR/query" \
+  --fk-addr "$FK_ADDR" --sos-addr "$SOS_ADDR" --master-secret-file "$SECRET" $(tls linkage) \
+  >"$STATE_DIR/linkage/service.log" 2>&1 &
+pids+=($!)
 
 # The registries answer only the linkage identity: the demo's inspection uses its certificate.
 client() { local addr=$1 id=$2; shift 2; "$BIN/registry-client" --addr "$addr" --server-identity "$id" $(tls linkage) "$@"; }
@@ -37,7 +49,9 @@ client() { local addr=$1 id=$2; shift 2; "$BIN/registry-client" --addr "$addr" -
 wait_ready() { # addr name
   for _ in $(seq 1 600); do
     if client "$1" "$2" report >/dev/null 2>&1; then return 0; fi
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || { echo "$2 exited; see its log:" >&2; tail -5 "$STATE_DIR/$2/service.log" >&2; exit 1; }; done
+    for i in "${!pids[@]}"; do
+      kill -0 "${pids[$i]}" 2>/dev/null || { n=${names[$i]}; echo "$n exited; see its log:" >&2; tail -5 "$STATE_DIR/$n/service.log" >&2; exit 1; }
+    done
     sleep 0.2
   done
   echo "$2 did not become ready" >&2; exit 1
@@ -60,6 +74,17 @@ client "$FK_ADDR" fk-registry fetch benefit_payments --from 2017-01 --to 2021-12
 echo "== a wrong identity is refused (the query service's certificate):"
 "$BIN/registry-client" --addr "$FK_ADDR" --server-identity fk-registry $(tls query) list 2>&1 | head -1 || true
 echo
-echo "Quarantine files: $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
-echo "Service logs:     $STATE_DIR/*/service.log"
-echo "Not yet part of the demo: linkage, query service and statistics (README, Status)."
+echo "== linkage job (as the operator identity): decision years 2018-2020"
+for _ in $(seq 1 100); do
+  kill -0 "${pids[2]}" 2>/dev/null || { echo "linkage exited; see its log:" >&2; tail -5 "$STATE_DIR/linkage/service.log" >&2; exit 1; }
+  (exec 3<>"/dev/tcp/${LINK_ADDR%:*}/${LINK_ADDR#*:}") 2>/dev/null && break
+  sleep 0.1
+done
+"$BIN/linkage" submit --addr "$LINK_ADDR" --project assistans-support --from-year 2018 --to-year 2020 $(tls operator)
+echo
+"$BIN/linkage" verify-audit --log "$STATE_DIR/linkage/audit.jsonl"
+echo
+echo "Deliveries (query side): $STATE_DIR/query/deliveries/"
+echo "Quarantine files:        $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
+echo "Service logs:            $STATE_DIR/*/service.log"
+echo "Not yet part of the demo: the query service and the statistics (README, Status)."

@@ -10,3 +10,10 @@ pub mod registry {
         include!(concat!(env!("OUT_DIR"), "/regstat.registry.v1.rs"));
     }
 }
+
+pub mod linkage {
+    pub mod v1 {
+        #![allow(clippy::all, clippy::pedantic, missing_docs, unreachable_pub)]
+        include!(concat!(env!("OUT_DIR"), "/regstat.linkage.v1.rs"));
+    }
+}

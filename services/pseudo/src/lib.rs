@@ -123,6 +123,20 @@ impl Pseudonymiser {
         out
     }
 
+    /// A keyed tag of another identifier (e.g. a decision id), domain-separated from person
+    /// pseudonyms so the two can never coincide.
+    pub fn tag(&self, domain: &str, value: &[u8]) -> [u8; PSEUDONYM_BYTES] {
+        let mut mac = self.mac.clone();
+        mac.update(b"\0tag\0");
+        mac.update(domain.as_bytes());
+        mac.update(b"\0");
+        mac.update(value);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; PSEUDONYM_BYTES];
+        out.copy_from_slice(&full[..PSEUDONYM_BYTES]);
+        out
+    }
+
     /// The pseudonym as 32 lower-case hex digits.
     pub fn pseudonym_hex(&self, pnr: Pnr) -> String {
         hex::encode(self.pseudonym(pnr))

@@ -11,6 +11,10 @@ use tonic::{Request, Status};
 /// Decides whether the caller of a request may call an RPC.
 pub trait Policy: Send + Sync + 'static {
     fn check(&self, peer: &Peer, rpc: &str) -> Result<(), Status>;
+    /// The caller's identity, when the policy can tell (for audit records).
+    fn identify(&self, _peer: &Peer) -> Option<String> {
+        None
+    }
 }
 
 /// What is known of a caller.
@@ -50,10 +54,20 @@ impl Access {
     }
 
     pub fn check<T>(&self, request: &Request<T>, rpc: &str) -> Result<(), Status> {
-        let certs = request
-            .peer_certs()
-            .map(|c| c.iter().map(|c| c.as_ref().to_vec()).collect())
-            .unwrap_or_default();
-        self.policy.check(&Peer { certs }, rpc)
+        self.policy.check(&peer(request), rpc)
     }
+
+    /// Who is calling: the identity in the client certificate, or `unauthenticated` without
+    /// TLS (development mode).
+    pub fn caller<T>(&self, request: &Request<T>) -> String {
+        self.policy.identify(&peer(request)).unwrap_or_else(|| "unauthenticated".to_string())
+    }
+}
+
+fn peer<T>(request: &Request<T>) -> Peer {
+    let certs = request
+        .peer_certs()
+        .map(|c| c.iter().map(|c| c.as_ref().to_vec()).collect())
+        .unwrap_or_default();
+    Peer { certs }
 }

@@ -22,6 +22,8 @@ pub const IDENTITY_DOMAIN: &str = "regstat.internal";
 /// The identities of the platform (service identities and the development analytics client).
 pub const SERVICE_IDENTITIES: [&str; 4] = ["fk-registry", "sos-register", "linkage", "query"];
 pub const ANALYTICS_IDENTITY: &str = "analytics";
+/// The identity that submits linkage jobs and production runs (an operator or the scheduler).
+pub const OPERATOR_IDENTITY: &str = "operator";
 
 /// `<identity>.regstat.internal`.
 pub fn identity_name(identity: &str) -> String {
@@ -131,6 +133,11 @@ pub fn has_identity(cert: &[u8], identity: &str) -> bool {
     ee.verify_is_valid_for_subject_name(&name).is_ok()
 }
 
+/// Which of `candidates` the certificate carries (the first that matches).
+pub fn identity_of<'a>(cert: &[u8], candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates.into_iter().find(|id| has_identity(cert, id))
+}
+
 /// An explicit authorisation table: RPC name (or `*`) → identities allowed to call it.
 #[derive(Debug, Clone, Default)]
 pub struct IdentityPolicy {
@@ -140,6 +147,14 @@ pub struct IdentityPolicy {
 impl IdentityPolicy {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every identity named anywhere in the table.
+    pub fn identities(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.table.values().flatten().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Allow `identities` to call `rpc` (`*` = every RPC of the service).
@@ -162,6 +177,11 @@ impl Policy for IdentityPolicy {
         }
         tracing::warn!(rpc, "caller identity not authorised");
         Err(Status::permission_denied(format!("caller is not authorised to call {rpc}")))
+    }
+
+    fn identify(&self, peer: &Peer) -> Option<String> {
+        let cert = peer.certs.first()?;
+        identity_of(cert, self.identities()).map(str::to_string)
     }
 }
 

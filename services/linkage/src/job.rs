@@ -1,0 +1,381 @@
+//! One linkage job: pull the cohort's records from both registries, pseudonymise every
+//! identifier, keep only the variables the statistics need, and hand the tables to
+//! [`crate::delivery`].
+//!
+//! Who is pulled: every person with a decision dated in the decision years (the cohort of
+//! SPEC §4 is chosen among them on the query side). What is kept (minimisation, SPEC §2):
+//!
+//! | table | columns | rows |
+//! |---|---|---|
+//! | `persons` | pseudonym, sex, birth_year, birth_country (`INRIKES`/`UTRIKES`) | those persons with an accepted persons row |
+//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day and no death on or before it), years `from-2 ..= to+1` |
+//! | `decisions` | pseudonym, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 2002 ..= `to` of those persons (earlier ones decide *first vs earlier application*) |
+//! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
+//! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
+//!
+//! Birth dates become birth years, identifiers become pseudonyms, and rows are sorted by
+//! pseudonym, so the original order (and thus the registers' order) is not revealed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Array, Date32Builder, Float64Array, Float64Builder, Int32Array,
+    Int32Builder, Int64Array, RecordBatch, StringArray, StringBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::{Datelike, NaiveDate};
+use regstat_pnr::Pnr;
+use regstat_pseudo::Pseudonymiser;
+
+use crate::error::{Error, Result};
+
+/// Statistic ids of SPEC §5 and whether they need benefits / interventions.
+pub const STATISTICS: &[(&str, bool, bool)] = &[
+    ("cohort_flow", false, false),
+    ("other_support_before", true, true),
+    ("municipal_law_before", false, true),
+    ("benefits_before", true, false),
+    ("hsl_before", false, true),
+    ("municipal_support_before_after", false, true),
+    ("interventions_before_after", false, true),
+    ("top_interventions", false, true),
+    ("no_support_after", true, true),
+    ("pa_by_previous_application", false, true),
+];
+
+/// First year of the decision register.
+pub const FIRST_DECISION_YEAR: i32 = 2002;
+
+/// Validated job parameters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JobParams {
+    pub project: String,
+    pub key_version: u32,
+    pub from_year: i32,
+    pub to_year: i32,
+    /// Sorted, distinct; all statistics when the request named none.
+    pub statistics: Vec<String>,
+}
+
+impl JobParams {
+    pub fn new(project: &str, key_version: u32, from_year: i32, to_year: i32, statistics: &[String]) -> Result<Self> {
+        if project.is_empty() || project.len() > 128 || !project.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            return Err(Error::BadRequest("project must be 1-128 characters of [A-Za-z0-9._-]".into()));
+        }
+        let (from_year, to_year) = if from_year == 0 && to_year == 0 { (2018, 2020) } else { (from_year, to_year) };
+        if from_year > to_year || from_year < FIRST_DECISION_YEAR + 2 || to_year > 2100 {
+            return Err(Error::BadRequest(format!(
+                "decision years must satisfy {} <= from_year <= to_year (D-2 must be within the registers)",
+                FIRST_DECISION_YEAR + 2
+            )));
+        }
+        let mut stats: BTreeSet<String> = BTreeSet::new();
+        for s in statistics {
+            if !STATISTICS.iter().any(|(id, _, _)| id == s) {
+                return Err(Error::BadRequest(format!("unknown statistic `{s}`")));
+            }
+            stats.insert(s.clone());
+        }
+        if stats.is_empty() {
+            stats = STATISTICS.iter().map(|(id, _, _)| (*id).to_string()).collect();
+        }
+        Ok(JobParams {
+            project: project.to_string(),
+            key_version: key_version.max(1),
+            from_year,
+            to_year,
+            statistics: stats.into_iter().collect(),
+        })
+    }
+
+    pub fn needs_benefits(&self) -> bool {
+        STATISTICS.iter().any(|(id, b, _)| *b && self.statistics.iter().any(|s| s == id))
+    }
+
+    pub fn needs_interventions(&self) -> bool {
+        STATISTICS.iter().any(|(id, _, i)| *i && self.statistics.iter().any(|s| s == id))
+    }
+
+    /// Inclusive month range of the support variables: `from-1`-01 ..= `to+1`-12.
+    pub fn support_months(&self) -> (String, String) {
+        (format!("{:04}-01", self.from_year - 1), format!("{:04}-12", self.to_year + 1))
+    }
+
+    /// Years of the registration snapshots: `from-2 ..= to+1`.
+    pub fn snapshot_years(&self) -> std::ops::RangeInclusive<i32> {
+        (self.from_year - 2)..=(self.to_year + 1)
+    }
+}
+
+/// The identifiable inputs of a job, as pulled from the registries (in memory only).
+#[derive(Debug, Default)]
+pub struct Pulled {
+    pub decisions: Vec<RecordBatch>,
+    pub persons: Vec<RecordBatch>,
+    pub registrations: Vec<RecordBatch>,
+    pub benefits: Option<Vec<RecordBatch>>,
+    pub interventions: Option<Vec<RecordBatch>>,
+}
+
+/// The pseudonymised, minimised tables of a delivery, by file stem.
+pub type Tables = BTreeMap<&'static str, RecordBatch>;
+
+fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| Error::Internal(format!("registry batch lacks column {name} of the contract type")))
+}
+
+fn pnr_at(a: &StringArray, i: usize) -> Result<Pnr> {
+    // The registries serve canonical, validated numbers; anything else is a bug upstream.
+    Pnr::parse_canonical(a.value(i)).map_err(|e| Error::Internal(format!("registry served an invalid personnummer ({})", e.code())))
+}
+
+/// Canonical personnummer of everyone with a decision dated in the decision years.
+pub fn persons_with_decisions(decisions: &[RecordBatch], params: &JobParams) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for b in decisions {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let date = col::<Date32Array>(b, "decision_date")?;
+        for i in 0..b.num_rows() {
+            let year = date.value_as_date(i).map(|d| d.year()).unwrap_or(0);
+            if (params.from_year..=params.to_year).contains(&year) {
+                out.insert(pnr.value(i).to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn days(d: NaiveDate) -> i32 {
+    regstat_contract::date_to_days(d)
+}
+
+fn utf8(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, false)
+}
+
+fn batch(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+/// Pseudonymise and minimise. CPU-bound: call from `spawn_blocking`.
+pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) -> Result<Tables> {
+    let cohort = persons_with_decisions(&pulled.decisions, params)?;
+    let mut cache: HashMap<u64, String> = HashMap::new();
+    let mut pseudo = |p: Pnr| -> String { cache.entry(p.as_u64()).or_insert_with(|| key.pseudonym_hex(p)).clone() };
+    let mut tables = Tables::new();
+
+    // persons
+    let mut persons: Vec<(String, String, i32, &'static str)> = Vec::new();
+    let mut deaths: HashMap<u64, i32> = HashMap::new();
+    for b in &pulled.persons {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let sex = col::<StringArray>(b, "sex")?;
+        let birth = col::<Date32Array>(b, "birth_date")?;
+        let country = col::<StringArray>(b, "birth_country")?;
+        let death = col::<Date32Array>(b, "death_date")?;
+        for i in 0..b.num_rows() {
+            let p = pnr_at(pnr, i)?;
+            if !cohort.contains(pnr.value(i)) {
+                continue; // a registry that answers more than asked is not trusted
+            }
+            let year = birth.value_as_date(i).map(|d| d.year()).unwrap_or(0);
+            let region = if country.value(i) == "SE" { "INRIKES" } else { "UTRIKES" };
+            if death.is_valid(i) {
+                deaths.insert(p.as_u64(), death.value(i));
+            }
+            persons.push((pseudo(p), sex.value(i).to_string(), year, region));
+        }
+    }
+    persons.sort();
+    tables.insert(
+        "persons",
+        batch(
+            vec![utf8("pseudonym"), utf8("sex"), Field::new("birth_year", DataType::Int32, false), utf8("birth_country")],
+            vec![
+                strings(persons.iter().map(|r| r.0.as_str())),
+                strings(persons.iter().map(|r| r.1.as_str())),
+                Arc::new(Int32Array::from_iter_values(persons.iter().map(|r| r.2))),
+                strings(persons.iter().map(|r| r.3)),
+            ],
+        )?,
+    );
+
+    // registered on 31 December (SPEC §4.3)
+    let mut periods: HashMap<u64, Vec<(i32, Option<i32>)>> = HashMap::new();
+    for b in &pulled.registrations {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let from = col::<Date32Array>(b, "registered_from")?;
+        let to = col::<Date32Array>(b, "registered_to")?;
+        for i in 0..b.num_rows() {
+            if !cohort.contains(pnr.value(i)) {
+                continue;
+            }
+            let p = pnr_at(pnr, i)?;
+            periods.entry(p.as_u64()).or_default().push((from.value(i), to.is_valid(i).then(|| to.value(i))));
+        }
+    }
+    let mut registered: Vec<(String, i32)> = Vec::new();
+    for (key_u64, ps) in &periods {
+        let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
+        for year in params.snapshot_years() {
+            let d = days(NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Error::Internal("date".into()))?);
+            let alive = deaths.get(key_u64).is_none_or(|death| *death > d);
+            let covered = ps.iter().any(|(from, to)| *from <= d && to.is_none_or(|t| d < t));
+            if alive && covered {
+                registered.push((pseudo(p), year));
+            }
+        }
+    }
+    registered.sort();
+    tables.insert(
+        "registered",
+        batch(
+            vec![utf8("pseudonym"), Field::new("year", DataType::Int32, false)],
+            vec![strings(registered.iter().map(|r| r.0.as_str())), Arc::new(Int32Array::from_iter_values(registered.iter().map(|r| r.1)))],
+        )?,
+    );
+
+    // decisions of those persons, 2002..=to
+    let mut decisions: Vec<DecisionRow> = Vec::new();
+    for b in &pulled.decisions {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let id = col::<StringArray>(b, "decision_id")?;
+        let date = col::<Date32Array>(b, "decision_date")?;
+        let kind = col::<StringArray>(b, "kind")?;
+        let outcome = col::<StringArray>(b, "outcome")?;
+        let reason = col::<StringArray>(b, "rejection_reason")?;
+        let group = col::<Int32Array>(b, "lss_group")?;
+        let hours = col::<Float64Array>(b, "assessed_hours")?;
+        let appeal = col::<BooleanArray>(b, "changed_on_appeal")?;
+        for i in 0..b.num_rows() {
+            if !cohort.contains(pnr.value(i)) {
+                continue;
+            }
+            let p = pnr_at(pnr, i)?;
+            decisions.push((
+                pseudo(p),
+                hex::encode(key.tag("decision_id", id.value(i).as_bytes())),
+                date.value(i),
+                kind.value(i).to_string(),
+                outcome.value(i).to_string(),
+                reason.is_valid(i).then(|| reason.value(i).to_string()),
+                group.is_valid(i).then(|| group.value(i)),
+                hours.is_valid(i).then(|| hours.value(i).to_bits()),
+                appeal.value(i),
+            ));
+        }
+    }
+    decisions.sort();
+    tables.insert("decisions", decisions_batch(&decisions)?);
+
+    if let Some(benefits) = &pulled.benefits {
+        let mut rows: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for b in benefits {
+            let pnr = col::<StringArray>(b, "personnummer")?;
+            let benefit = col::<StringArray>(b, "benefit")?;
+            let month = col::<StringArray>(b, "month")?;
+            let amount = col::<Int64Array>(b, "amount_sek")?;
+            for i in 0..b.num_rows() {
+                // The person the benefit concerns (the child); the recipient is never read.
+                if amount.value(i) > 0 && cohort.contains(pnr.value(i)) {
+                    rows.insert((pseudo(pnr_at(pnr, i)?), benefit.value(i).to_string(), month.value(i).to_string()));
+                }
+            }
+        }
+        tables.insert(
+            "benefits",
+            batch(
+                vec![utf8("pseudonym"), utf8("benefit"), utf8("month")],
+                vec![
+                    strings(rows.iter().map(|r| r.0.as_str())),
+                    strings(rows.iter().map(|r| r.1.as_str())),
+                    strings(rows.iter().map(|r| r.2.as_str())),
+                ],
+            )?,
+        );
+    }
+
+    if let Some(interventions) = &pulled.interventions {
+        let mut rows: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+        for b in interventions {
+            let pnr = col::<StringArray>(b, "personnummer")?;
+            let law = col::<StringArray>(b, "law")?;
+            let code = col::<StringArray>(b, "intervention")?;
+            let month = col::<StringArray>(b, "month")?;
+            for i in 0..b.num_rows() {
+                if cohort.contains(pnr.value(i)) {
+                    rows.insert((
+                        pseudo(pnr_at(pnr, i)?),
+                        law.value(i).to_string(),
+                        code.value(i).to_string(),
+                        month.value(i).to_string(),
+                    ));
+                }
+            }
+        }
+        tables.insert(
+            "interventions",
+            batch(
+                vec![utf8("pseudonym"), utf8("law"), utf8("intervention"), utf8("month")],
+                vec![
+                    strings(rows.iter().map(|r| r.0.as_str())),
+                    strings(rows.iter().map(|r| r.1.as_str())),
+                    strings(rows.iter().map(|r| r.2.as_str())),
+                    strings(rows.iter().map(|r| r.3.as_str())),
+                ],
+            )?,
+        );
+    }
+    Ok(tables)
+}
+
+/// (pseudonym, decision_ref, date, kind, outcome, reason, lss_group, hours as bits, appeal);
+/// hours as bits so rows sort and compare exactly.
+type DecisionRow = (String, String, i32, String, String, Option<String>, Option<i32>, Option<u64>, bool);
+
+fn decisions_batch(rows: &[DecisionRow]) -> Result<RecordBatch> {
+    let mut date = Date32Builder::new();
+    let mut reason = StringBuilder::new();
+    let mut group = Int32Builder::new();
+    let mut hours = Float64Builder::new();
+    let mut appeal = BooleanBuilder::new();
+    for r in rows {
+        date.append_value(r.2);
+        reason.append_option(r.5.as_deref());
+        group.append_option(r.6);
+        hours.append_option(r.7.map(f64::from_bits));
+        appeal.append_value(r.8);
+    }
+    batch(
+        vec![
+            utf8("pseudonym"),
+            utf8("decision_ref"),
+            Field::new("decision_date", DataType::Date32, false),
+            utf8("kind"),
+            utf8("outcome"),
+            Field::new("rejection_reason", DataType::Utf8, true),
+            Field::new("lss_group", DataType::Int32, true),
+            Field::new("assessed_hours", DataType::Float64, true),
+            Field::new("changed_on_appeal", DataType::Boolean, false),
+        ],
+        vec![
+            strings(rows.iter().map(|r| r.0.as_str())),
+            strings(rows.iter().map(|r| r.1.as_str())),
+            Arc::new(date.finish()),
+            strings(rows.iter().map(|r| r.3.as_str())),
+            strings(rows.iter().map(|r| r.4.as_str())),
+            Arc::new(reason.finish()),
+            Arc::new(group.finish()),
+            Arc::new(hours.finish()),
+            Arc::new(appeal.finish()),
+        ],
+    )
+}

@@ -1,0 +1,239 @@
+//! Runs linkage jobs: the domain side of the linkage service (no gRPC server code here).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use regstat_proto::linkage::v1::{JobProgress, JobResult, JobState};
+use regstat_pseudo::{MasterSecret, Pseudonymiser};
+use regstat_registry::RegistryClient;
+use regstat_server::tls::TlsMaterial;
+use tokio::sync::watch;
+
+use crate::audit::AuditLog;
+use crate::delivery::{self, InputFingerprint, KeyInfo, Published};
+use crate::error::{Error, Result};
+use crate::job::{self, JobParams, Pulled};
+
+/// Where the registries are and how to reach them.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub fk: SocketAddr,
+    pub sos: SocketAddr,
+    /// `None` = plain text (development only).
+    pub tls: Option<TlsMaterial>,
+}
+
+impl Upstreams {
+    async fn connect(&self, service: &'static str, addr: SocketAddr) -> Result<RegistryClient> {
+        let r = match &self.tls {
+            Some(tls) => RegistryClient::connect_tls(addr, tls, service).await,
+            None => RegistryClient::connect(addr).await,
+        };
+        r.map_err(|e| Error::Registry { service, reason: e.to_string() })
+    }
+}
+
+struct JobEntry {
+    progress: watch::Receiver<JobProgress>,
+    result: Arc<Mutex<Option<JobResult>>>,
+}
+
+/// The linkage engine: jobs, the secret, the store, the audit log.
+pub struct Linker {
+    upstreams: Upstreams,
+    master: MasterSecret,
+    store: PathBuf,
+    audit: Arc<AuditLog>,
+    jobs: Mutex<HashMap<String, JobEntry>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Linker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Linker {
+    pub fn new(upstreams: Upstreams, master: MasterSecret, store: PathBuf, audit: Arc<AuditLog>) -> Self {
+        Linker { upstreams, master, store, audit, jobs: Mutex::new(HashMap::new()), next: 1.into() }
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Accept a job (audited) and start it in the background.
+    pub fn submit(self: &Arc<Self>, params: JobParams, caller: &str) -> Result<String> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let job_id = format!("job-{}-{n}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
+        self.audit.append(
+            caller,
+            "job_submitted",
+            serde_json::json!({ "job_id": job_id, "parameters": params }),
+        )?;
+        let (tx, rx) = watch::channel(JobProgress {
+            job_id: job_id.clone(),
+            state: JobState::Queued as i32,
+            stage: "queued".into(),
+            ..Default::default()
+        });
+        let result = Arc::new(Mutex::new(None));
+        lock(&self.jobs).insert(job_id.clone(), JobEntry { progress: rx, result: result.clone() });
+        let this = self.clone();
+        let id = job_id.clone();
+        tokio::spawn(async move {
+            let outcome = this.run(&id, &params, &tx).await;
+            let final_result = match outcome {
+                Ok(p) => {
+                    let _ = this.audit.append(
+                        "linkage",
+                        "delivery_published",
+                        serde_json::json!({
+                            "job_id": id, "delivery_id": p.delivery_id,
+                            "inputs": p.manifest.inputs, "files": p.manifest.files, "key": p.manifest.key,
+                        }),
+                    );
+                    tracing::info!(job_id = %id, delivery_id = %p.delivery_id, "job succeeded");
+                    JobResult {
+                        job_id: id.clone(),
+                        state: JobState::Succeeded as i32,
+                        delivery_id: p.delivery_id,
+                        manifest_path: p.manifest_path.display().to_string(),
+                        error: String::new(),
+                    }
+                }
+                Err(e) => {
+                    let _ = this.audit.append("linkage", "job_failed", serde_json::json!({ "job_id": id, "error": e.to_string() }));
+                    tracing::warn!(job_id = %id, error = %e, "job failed");
+                    JobResult { job_id: id.clone(), state: JobState::Failed as i32, error: e.to_string(), ..Default::default() }
+                }
+            };
+            let state = final_result.state;
+            let message = if final_result.error.is_empty() { format!("delivery {}", final_result.delivery_id) } else { final_result.error.clone() };
+            *lock(&result) = Some(final_result);
+            tx.send_modify(|p| {
+                p.state = state;
+                p.stage = "done".into();
+                p.fraction = 1.0;
+                p.message = message;
+            });
+        });
+        Ok(job_id)
+    }
+
+    pub fn watch(&self, job_id: &str) -> Result<watch::Receiver<JobProgress>> {
+        lock(&self.jobs).get(job_id).map(|j| j.progress.clone()).ok_or_else(|| Error::NotFound(job_id.to_string()))
+    }
+
+    pub fn result(&self, job_id: &str) -> Result<JobResult> {
+        let jobs = lock(&self.jobs);
+        let j = jobs.get(job_id).ok_or_else(|| Error::NotFound(job_id.to_string()))?;
+        let r = lock(&j.result).clone();
+        Ok(r.unwrap_or_else(|| {
+            let p = j.progress.borrow();
+            JobResult { job_id: job_id.to_string(), state: p.state, ..Default::default() }
+        }))
+    }
+
+    /// Identifiable records live only in this function's memory; nothing is written before
+    /// pseudonymisation.
+    async fn run(&self, job_id: &str, params: &JobParams, tx: &watch::Sender<JobProgress>) -> Result<Published> {
+        let step = |stage: &str, fraction: f64, rows: u64| {
+            tx.send_modify(|p| {
+                p.state = JobState::Running as i32;
+                p.stage = stage.to_string();
+                p.fraction = fraction;
+                p.rows = rows;
+                p.message = format!("{stage}: {rows} rows so far");
+            });
+        };
+        let fk = self.upstreams.connect("fk-registry", self.upstreams.fk).await?;
+        let fk_err = |e: arrow_flight::error::FlightError| Error::Registry { service: "fk-registry", reason: e.to_string() };
+        let sos_err = |e: arrow_flight::error::FlightError| Error::Registry { service: "sos-register", reason: e.to_string() };
+        let rows = |b: &[arrow::array::RecordBatch]| b.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+        let mut moved = 0u64;
+
+        step("decisions", 0.05, moved);
+        let last = format!("{:04}-12", params.to_year);
+        let first = format!("{:04}-01", job::FIRST_DECISION_YEAR);
+        let decisions = fk.fetch("decisions", Some((&first, &last))).await.map_err(fk_err)?;
+        moved += rows(&decisions);
+        let cohort: Vec<String> = job::persons_with_decisions(&decisions, params)?.into_iter().collect();
+        tracing::info!(job_id, persons = cohort.len(), "persons with a decision in the years");
+
+        step("persons", 0.2, moved);
+        let persons = fk.fetch_persons("persons", cohort.clone(), None).await.map_err(fk_err)?;
+        moved += rows(&persons);
+        step("registrations", 0.3, moved);
+        let registrations = fk.fetch_persons("registrations", cohort.clone(), None).await.map_err(fk_err)?;
+        moved += rows(&registrations);
+        let (m0, m1) = params.support_months();
+        let benefits = if params.needs_benefits() {
+            step("benefit_payments", 0.4, moved);
+            let b = fk.fetch_persons("benefit_payments", cohort.clone(), Some((&m0, &m1))).await.map_err(fk_err)?;
+            moved += rows(&b);
+            Some(b)
+        } else {
+            None
+        };
+        let mut inputs = fingerprints("fk-registry", fk.load_report().await.map_err(|s| fk_err(s.into()))?, params, false);
+        let interventions = if params.needs_interventions() {
+            step("interventions", 0.55, moved);
+            let sos = self.upstreams.connect("sos-register", self.upstreams.sos).await?;
+            // Only the cohort's identifiers go to Socialstyrelsen (a semi-join).
+            let i = sos.fetch_persons("interventions", cohort, Some((&m0, &m1))).await.map_err(sos_err)?;
+            moved += rows(&i);
+            inputs.extend(fingerprints("sos-register", sos.load_report().await.map_err(|s| sos_err(s.into()))?, params, true));
+            Some(i)
+        } else {
+            None
+        };
+
+        step("pseudonymise", 0.75, moved);
+        let key = Pseudonymiser::new(&self.master, &params.project, params.key_version)
+            .map_err(|e| Error::BadRequest(e.to_string()))?;
+        let key_info = KeyInfo {
+            project: key.key_id().project.clone(),
+            version: key.key_id().version,
+            fingerprint: key.key_id().fingerprint.clone(),
+        };
+        let pulled = Pulled { decisions, persons, registrations, benefits, interventions };
+        let params_owned = params.clone();
+        let tables = tokio::task::spawn_blocking(move || job::build_tables(&pulled, &params_owned, &key))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+
+        step("publish", 0.9, moved);
+        let store = self.store.clone();
+        let params_owned = params.clone();
+        tokio::task::spawn_blocking(move || delivery::publish(&store, &tables, &params_owned, key_info, inputs))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+    }
+}
+
+fn fingerprints(
+    service: &str,
+    report: regstat_proto::registry::v1::LoadReport,
+    params: &JobParams,
+    sos: bool,
+) -> Vec<InputFingerprint> {
+    report
+        .datasets
+        .into_iter()
+        .filter(|d| sos || d.dataset != "benefit_payments" || params.needs_benefits())
+        .map(|d| InputFingerprint {
+            service: service.to_string(),
+            dataset: d.dataset,
+            source_sha256: d.source_sha256,
+            rows_accepted: d.rows_accepted,
+        })
+        .collect()
+}
