@@ -1,6 +1,8 @@
 //! `make bench`: generator throughput, load + validate throughput, and Arrow Flight streaming
-//! throughput (whole dataset and person-filter semi-join) for `interventions`, with the peak
-//! resident memory of each stage. Prints a Markdown table.
+//! throughput (whole dataset and person-filter semi-join) for `interventions`; the
+//! pseudonymisation kernel next to raw SHA-256 on the same input; and whole linkage jobs
+//! (registries → linkage → delivery, mutual TLS on loopback) at two population sizes — each
+//! with the peak resident memory of its stage. Prints Markdown tables.
 //!
 //! Peak memory per stage: the kernel's high-water mark (VmHWM) is reset before each stage by
 //! writing `5` to `/proc/self/clear_refs`, then read after it.
@@ -35,21 +37,30 @@ struct Cli {
     /// Persons sent in the semi-join stage.
     #[arg(long, default_value_t = 100_000)]
     semi_join_persons: usize,
+    /// Which stages: any of registers, kernel, linkage (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage")]
+    stages: Vec<String>,
+    /// Population sizes of the whole-linkage-job stage (the largest reuses the registers
+    /// stage's data when sizes match).
+    #[arg(long, value_delimiter = ',', default_value = "1000000,10500000")]
+    linkage_sizes: Vec<u64>,
 }
 
-struct Row {
-    stage: String,
-    seconds: f64,
-    rows: u64,
-    bytes: u64,
-    peak_mib: f64,
+mod linkage_job;
+
+pub(crate) struct Row {
+    pub(crate) stage: String,
+    pub(crate) seconds: f64,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+    pub(crate) peak_mib: f64,
 }
 
-fn reset_peak() {
+pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn peak_mib() -> f64 {
+pub(crate) fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -77,8 +88,25 @@ fn rows_bytes(batches: &[RecordBatch]) -> (u64, u64) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let data = cli.work.join("data");
     let mut table = Vec::new();
+    if cli.stages.iter().any(|s| s == "registers") {
+        registers(&cli, &mut table).await?;
+    }
+    if cli.stages.iter().any(|s| s == "kernel") {
+        table.extend(linkage_job::kernel());
+    }
+    if cli.stages.iter().any(|s| s == "linkage") {
+        for &n in &cli.linkage_sizes {
+            let data = if n == cli.persons { cli.work.join("data") } else { cli.work.join(format!("data-{n}")) };
+            table.push(linkage_job::run(n, cli.seed, &data, &cli.work.join(format!("linkage-{n}"))).await?);
+        }
+    }
+    print_table(&cli, &table);
+    Ok(())
+}
+
+async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
+    let data = cli.work.join("data");
 
     if !cli.reuse || !data.join("sos/interventions.parquet").exists() {
         reset_peak();
@@ -171,15 +199,18 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop_tx.send(());
     handle.await??;
 
+    Ok(())
+}
+
+fn print_table(cli: &Cli, table: &[Row]) {
     println!("\nPERSONS={} SEED={} on {} cores\n", cli.persons, cli.seed, std::thread::available_parallelism().map_or(0, |n| n.get()));
     println!("| stage | wall s | rows | rows/s | MB | MB/s | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in &table {
+    for r in table {
         let mb = r.bytes as f64 / 1e6;
         println!(
             "| {} | {:.2} | {} | {:.0} | {:.1} | {:.1} | {:.0} |",
             r.stage, r.seconds, r.rows, r.rows as f64 / r.seconds, mb, mb / r.seconds, r.peak_mib
         );
     }
-    Ok(())
 }
