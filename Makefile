@@ -15,7 +15,7 @@ export CARGO_BUILD_JOBS ?= 2
 export CARGO_TARGET_DIR
 
 BIN := $(CARGO_TARGET_DIR)/release
-RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server -p linkage
+RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server -p linkage -p regstat-query
 
 .PHONY: help build data demo test bench certs fmt lint clean
 

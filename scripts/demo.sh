@@ -3,7 +3,7 @@
 # development certificates, start the two registries and the linkage service as separate
 # processes on loopback with mutual TLS, show what the registries loaded and quarantined, run a
 # linkage job that publishes a pseudonymised delivery to the query side's store, verify the
-# audit log, and stop the services. Linkage, the query service and the statistics production
+# audit log, compute the statistics implemented so far into OUT_DIR, and stop the services. Linkage, the query service and the statistics production
 # join this script as they are built (see README, "Status").
 set -euo pipefail
 : "${BIN:?}" "${DATA_DIR:?}" "${STATE_DIR:?}" "${PERSONS:?}" "${SEED:?}" "${DIRT:?}"
@@ -84,7 +84,11 @@ done
 echo
 "$BIN/linkage" verify-audit --log "$STATE_DIR/linkage/audit.jsonl"
 echo
+echo "== statistics (query side, DataFusion) on the newest delivery -> $OUT_DIR"
+"$BIN/query" produce --store "$STATE_DIR/query" --out "$OUT_DIR" --from-year 2018 --to-year 2020
+echo
 echo "Deliveries (query side): $STATE_DIR/query/deliveries/"
 echo "Quarantine files:        $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
 echo "Service logs:            $STATE_DIR/*/service.log"
-echo "Not yet part of the demo: the query service and the statistics (README, Status)."
+echo "Statistics:              $OUT_DIR/ (tidy CSV + Parquet per statistic, manifest.json)"
+echo "Not yet part of the demo: the query service as a gRPC server, the rest of the catalogue, secondary suppression, report-layout tables (README, Status)."

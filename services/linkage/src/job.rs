@@ -8,8 +8,8 @@
 //! | table | columns | rows |
 //! |---|---|---|
 //! | `persons` | pseudonym, sex, birth_year, birth_country (`INRIKES`/`UTRIKES`) | those persons with an accepted persons row |
-//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day and no death on or before it), years `from-2 ..= to+1` |
-//! | `decisions` | pseudonym, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 2002 ..= `to` of those persons (earlier ones decide *first vs earlier application*) |
+//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day and no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out) |
+//! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 2002 ..= `to` of those persons (earlier ones decide *first vs earlier application*); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
 //! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
 //! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
 //!
@@ -175,6 +175,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     // persons
     let mut persons: Vec<(String, String, i32, &'static str)> = Vec::new();
     let mut deaths: HashMap<u64, i32> = HashMap::new();
+    let mut in_persons: std::collections::HashSet<u64> = std::collections::HashSet::new();
     for b in &pulled.persons {
         let pnr = col::<StringArray>(b, "personnummer")?;
         let sex = col::<StringArray>(b, "sex")?;
@@ -191,6 +192,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             if death.is_valid(i) {
                 deaths.insert(p.as_u64(), death.value(i));
             }
+            in_persons.insert(p.as_u64());
             persons.push((pseudo(p), sex.value(i).to_string(), year, region));
         }
     }
@@ -224,6 +226,11 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     }
     let mut registered: Vec<(String, i32)> = Vec::new();
     for (key_u64, ps) in &periods {
+        // Without an accepted persons row (no birth date, sex or birth country) a person is
+        // not in the population register as delivered, and so never counts as registered.
+        if !in_persons.contains(key_u64) {
+            continue;
+        }
         let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
         for year in params.snapshot_years() {
             let d = days(NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Error::Internal("date".into()))?);
@@ -243,8 +250,8 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         )?,
     );
 
-    // decisions of those persons, 2002..=to
-    let mut decisions: Vec<DecisionRow> = Vec::new();
+    // decisions of those persons, 2002..=to, ordered within the person by (date, decision_id)
+    let mut raw: Vec<(u64, i32, String, DecisionRow)> = Vec::new();
     for b in &pulled.decisions {
         let pnr = col::<StringArray>(b, "personnummer")?;
         let id = col::<StringArray>(b, "decision_id")?;
@@ -260,20 +267,36 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
                 continue;
             }
             let p = pnr_at(pnr, i)?;
-            decisions.push((
-                pseudo(p),
-                hex::encode(key.tag("decision_id", id.value(i).as_bytes())),
+            raw.push((
+                p.as_u64(),
                 date.value(i),
-                kind.value(i).to_string(),
-                outcome.value(i).to_string(),
-                reason.is_valid(i).then(|| reason.value(i).to_string()),
-                group.is_valid(i).then(|| group.value(i)),
-                hours.is_valid(i).then(|| hours.value(i).to_bits()),
-                appeal.value(i),
+                id.value(i).to_string(),
+                DecisionRow {
+                    pseudonym: pseudo(p),
+                    seq: 0,
+                    decision_ref: hex::encode(key.tag("decision_id", id.value(i).as_bytes())),
+                    date: date.value(i),
+                    kind: kind.value(i).to_string(),
+                    outcome: outcome.value(i).to_string(),
+                    reason: reason.is_valid(i).then(|| reason.value(i).to_string()),
+                    lss_group: group.is_valid(i).then(|| group.value(i)),
+                    hours: hours.is_valid(i).then(|| hours.value(i)),
+                    appeal: appeal.value(i),
+                },
             ));
         }
     }
-    decisions.sort();
+    raw.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    let mut decisions: Vec<DecisionRow> = Vec::with_capacity(raw.len());
+    let mut last: Option<u64> = None;
+    let mut seq = 0;
+    for (person, _, _, mut row) in raw {
+        seq = if last == Some(person) { seq + 1 } else { 1 };
+        last = Some(person);
+        row.seq = seq;
+        decisions.push(row);
+    }
+    decisions.sort_by(|a, b| (&a.pseudonym, a.seq).cmp(&(&b.pseudonym, b.seq)));
     tables.insert("decisions", decisions_batch(&decisions)?);
 
     if let Some(benefits) = &pulled.benefits {
@@ -337,9 +360,20 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     Ok(tables)
 }
 
-/// (pseudonym, decision_ref, date, kind, outcome, reason, lss_group, hours as bits, appeal);
-/// hours as bits so rows sort and compare exactly.
-type DecisionRow = (String, String, i32, String, String, Option<String>, Option<i32>, Option<u64>, bool);
+/// One delivered decision.
+#[derive(Debug)]
+struct DecisionRow {
+    pseudonym: String,
+    seq: i32,
+    decision_ref: String,
+    date: i32,
+    kind: String,
+    outcome: String,
+    reason: Option<String>,
+    lss_group: Option<i32>,
+    hours: Option<f64>,
+    appeal: bool,
+}
 
 fn decisions_batch(rows: &[DecisionRow]) -> Result<RecordBatch> {
     let mut date = Date32Builder::new();
@@ -348,15 +382,16 @@ fn decisions_batch(rows: &[DecisionRow]) -> Result<RecordBatch> {
     let mut hours = Float64Builder::new();
     let mut appeal = BooleanBuilder::new();
     for r in rows {
-        date.append_value(r.2);
-        reason.append_option(r.5.as_deref());
-        group.append_option(r.6);
-        hours.append_option(r.7.map(f64::from_bits));
-        appeal.append_value(r.8);
+        date.append_value(r.date);
+        reason.append_option(r.reason.as_deref());
+        group.append_option(r.lss_group);
+        hours.append_option(r.hours);
+        appeal.append_value(r.appeal);
     }
     batch(
         vec![
             utf8("pseudonym"),
+            Field::new("decision_seq", DataType::Int32, false),
             utf8("decision_ref"),
             Field::new("decision_date", DataType::Date32, false),
             utf8("kind"),
@@ -367,15 +402,68 @@ fn decisions_batch(rows: &[DecisionRow]) -> Result<RecordBatch> {
             Field::new("changed_on_appeal", DataType::Boolean, false),
         ],
         vec![
-            strings(rows.iter().map(|r| r.0.as_str())),
-            strings(rows.iter().map(|r| r.1.as_str())),
+            strings(rows.iter().map(|r| r.pseudonym.as_str())),
+            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.seq))),
+            strings(rows.iter().map(|r| r.decision_ref.as_str())),
             Arc::new(date.finish()),
-            strings(rows.iter().map(|r| r.3.as_str())),
-            strings(rows.iter().map(|r| r.4.as_str())),
+            strings(rows.iter().map(|r| r.kind.as_str())),
+            strings(rows.iter().map(|r| r.outcome.as_str())),
             Arc::new(reason.finish()),
             Arc::new(group.finish()),
             Arc::new(hours.finish()),
             Arc::new(appeal.finish()),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regstat_contract::Dataset;
+
+    fn decisions(rows: &[(&str, &str, &str)]) -> RecordBatch {
+        // (decision_id, personnummer, decision_date)
+        let schema = Dataset::Decisions.schema();
+        let date = |s: &str| days(NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date"));
+        let n = rows.len();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                strings(rows.iter().map(|r| r.0)),
+                strings(rows.iter().map(|r| r.1)),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| date(r.2)))),
+                strings(std::iter::repeat_n("ANSOKAN", n)),
+                strings(std::iter::repeat_n("AVSLAG", n)),
+                Arc::new(StringArray::from(vec![None::<&str>; n])),
+                Arc::new(Int32Array::from(vec![None; n])),
+                Arc::new(Float64Array::from(vec![None; n])),
+                Arc::new(BooleanArray::from(vec![false; n])),
+            ],
+        )
+        .expect("batch")
+    }
+
+    #[test]
+    fn decision_seq_follows_date_then_decision_id_and_minimises() {
+        let secret = regstat_pseudo::MasterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let key = Pseudonymiser::new(&secret, "t", 1).expect("key");
+        let params = JobParams::new("t", 1, 2018, 2020, &[]).expect("params");
+        // Same date: "A7" sorts before "B1" although it comes second; an earlier decision from 2015.
+        let b = decisions(&[
+            ("B1", "198005171239", "2019-03-01"),
+            ("A7", "198005171239", "2019-03-01"),
+            ("C3", "198005171239", "2015-06-01"),
+            ("Z9", "199007314579", "2010-01-01"), // no decision in 2018–2020: not linked
+        ]);
+        let pulled = Pulled { decisions: vec![b], ..Pulled::default() };
+        let t = build_tables(&pulled, &params, &key).expect("tables");
+        let d = &t["decisions"];
+        assert_eq!(d.num_rows(), 3);
+        let seq = d.column_by_name("decision_seq").and_then(|c| c.as_any().downcast_ref::<Int32Array>().cloned()).expect("seq");
+        let refs = d.column_by_name("decision_ref").and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()).expect("ref");
+        let tag = |id: &str| hex::encode(key.tag("decision_id", id.as_bytes()));
+        let got: Vec<(i32, String)> = (0..3).map(|i| (seq.value(i), refs.value(i).to_string())).collect();
+        assert_eq!(got, vec![(1, tag("C3")), (2, tag("A7")), (3, tag("B1"))]);
+        assert!(d.column_by_name("personnummer").is_none() && d.column_by_name("decision_id").is_none());
+    }
 }

@@ -1,0 +1,79 @@
+//! Reading a delivery from the query side's store: check every file against the manifest's
+//! SHA-256, then register the Parquet files as DataFusion tables.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestFile {
+    pub name: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub delivery_id: String,
+    pub files: Vec<ManifestFile>,
+    pub parameters: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// SHA-256 of manifest.json itself (an input hash for the production manifest).
+    pub manifest_sha256: String,
+}
+
+impl Delivery {
+    /// Open `store/deliveries/<id>` and verify it.
+    pub fn open(store: &Path, id: &str) -> Result<Self> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::BadRequest("delivery id must be hexadecimal".into()));
+        }
+        let dir = store.join("deliveries").join(id);
+        let bad = |problem: String| Error::Delivery { id: id.to_string(), problem };
+        let raw = std::fs::read(dir.join("manifest.json")).map_err(|_| Error::NotFound(format!("no delivery {id}")))?;
+        let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| bad(format!("manifest.json: {e}")))?;
+        for f in &manifest.files {
+            let bytes = std::fs::read(dir.join(&f.name)).map_err(|e| bad(format!("{}: {e}", f.name)))?;
+            if hex::encode(Sha256::digest(&bytes)) != f.sha256 {
+                return Err(bad(format!("{} does not match its manifest hash", f.name)));
+            }
+        }
+        Ok(Delivery { dir, manifest, manifest_sha256: hex::encode(Sha256::digest(&raw)) })
+    }
+
+    /// The newest delivery in the store (by directory modification time).
+    pub fn latest(store: &Path) -> Result<Self> {
+        let root = store.join("deliveries");
+        let newest = std::fs::read_dir(&root)
+            .map_err(|_| Error::NotFound(format!("no deliveries in {}", root.display())))?
+            .filter_map(|e| e.ok())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.file_name().to_string_lossy().into_owned())))
+            .max()
+            .ok_or_else(|| Error::NotFound(format!("no deliveries in {}", root.display())))?;
+        Self::open(store, &newest.1)
+    }
+
+    pub fn has(&self, table: &str) -> bool {
+        self.manifest.files.iter().any(|f| f.name == format!("{table}.parquet"))
+    }
+
+    /// Register every delivered table under its file stem.
+    pub async fn register(&self, ctx: &SessionContext) -> Result<()> {
+        for f in &self.manifest.files {
+            let stem = f.name.trim_end_matches(".parquet");
+            let path = self.dir.join(&f.name);
+            ctx.register_parquet(stem, path.to_string_lossy().as_ref(), ParquetReadOptions::default()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The query service's engine (SPEC §4–§7): statistics on DataFusion over pseudonymised
+//! deliveries, disclosure control, and production outputs. It only ever reads the query side's
+//! store; it never sees a personnummer.
+
+pub mod definitions;
+pub mod delivery;
+pub mod disclosure;
+pub mod engine;
+pub mod error;
+pub mod output;
+pub mod stats;
+
+pub use error::{Error, Result};

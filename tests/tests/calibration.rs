@@ -1,0 +1,133 @@
+//! On the default generated registers, through registries → linkage → query, the shares of
+//! the implemented statistics are within 5 percentage points of the published tables (cells
+//! whose published denominator is at least 50 persons).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use regstat_proto::linkage::v1 as pb;
+use regstat_query::engine::{Engine, Years};
+use regstat_query::stats::{self, Table};
+
+fn reference(name: &str) -> Vec<HashMap<String, String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+fn sex(v: &str) -> &'static str {
+    match v {
+        "Kvinnor" => "K",
+        "Män" => "M",
+        _ => "TOTAL",
+    }
+}
+
+fn age(v: &str) -> String {
+    if v == "Totalt" { "TOTAL".into() } else { v.to_string() }
+}
+
+fn share(t: &Table, want: &[(&str, &str)]) -> Option<f64> {
+    let idx: Vec<(usize, &str)> = want.iter().map(|(d, v)| (t.dims.iter().position(|x| x == d).expect("dim"), *v)).collect();
+    t.rows.iter().find(|r| idx.iter().all(|(i, v)| r.values[*i] == *v)).and_then(|r| r.share_pct())
+}
+
+async fn delivery_of_default_data(dir: &Path) -> regstat_query::delivery::Delivery {
+    let data = dir.join("data");
+    let d = data.clone();
+    tokio::task::spawn_blocking(move || regstat_gen::generate(&regstat_gen::GenConfig { out_dir: d, ..Default::default() }))
+        .await
+        .expect("join")
+        .expect("generates");
+    let mut addrs = Vec::new();
+    for cfg in [
+        fk_registry::test_config(&data.join("fk"), &dir.join("fk-registry")),
+        sos_register::test_config(&data.join("sos"), &dir.join("sos-register")),
+    ] {
+        let server = regstat_registry::build(cfg).await.expect("registry");
+        addrs.push(server.local_addr);
+        tokio::spawn(server.run(std::future::pending()));
+    }
+    std::fs::write(dir.join("secret"), [9u8; 48]).expect("secret");
+    let linker = std::sync::Arc::new(linkage::runner::Linker::new(
+        linkage::runner::Upstreams { fk: addrs[0], sos: addrs[1], tls: None },
+        regstat_pseudo::MasterSecret::from_file(&dir.join("secret")).expect("secret"),
+        dir.join("query"),
+        std::sync::Arc::new(linkage::audit::AuditLog::open(&dir.join("audit.jsonl")).expect("audit")),
+    ));
+    let params = linkage::job::JobParams::new("calibration", 1, 2018, 2020, &[]).expect("params");
+    let job = linker.submit(params, "test").expect("submitted");
+    let mut rx = linker.watch(&job).expect("watch");
+    while rx.borrow().state != pb::JobState::Succeeded as i32 && rx.borrow().state != pb::JobState::Failed as i32 {
+        rx.changed().await.expect("progress");
+    }
+    let r = linker.result(&job).expect("result");
+    assert_eq!(r.state, pb::JobState::Succeeded as i32, "{}", r.error);
+    regstat_query::delivery::Delivery::open(&dir.join("query"), &r.delivery_id).expect("delivery")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_47_and_56_are_within_five_points() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let delivery = delivery_of_default_data(dir.path()).await;
+    let engine = Engine::new(&delivery, Years::new(2018, 2020).expect("years")).await.expect("engine");
+
+    // Table 56: municipal support yes/no by sex × age group, period and outcome.
+    let t = engine.compute(stats::find("municipal_support_before_after").expect("stat")).await.expect("computes");
+    let rows = reference("tabell_56.csv");
+    let mut compared = 0;
+    let mut worst: f64 = 0.0;
+    for r in rows.iter().filter(|r| r["municipal_support"] == "Ja") {
+        let nej = rows.iter().find(|o| {
+            o["municipal_support"] == "Nej" && ["sex", "age_group", "period", "outcome"].iter().all(|k| o[*k] == r[*k])
+        });
+        let (Ok(ja), Some(Ok(nej))) = (r["value"].parse::<f64>(), nej.map(|n| n["value"].parse::<f64>())) else { continue };
+        if ja + nej < 50.0 {
+            continue;
+        }
+        let published = 100.0 * ja / (ja + nej);
+        let ours = share(
+            &t,
+            &[
+                ("period", if r["period"] == "before" { "BEFORE" } else { "AFTER" }),
+                ("outcome", if r["outcome"] == "Avslag" { "AVSLAG" } else { "BIFALL" }),
+                ("sex", sex(&r["sex"])),
+                ("age_group", &age(&r["age_group"])),
+                ("municipal_support", "YES"),
+            ],
+        )
+        .expect("our share");
+        worst = worst.max((ours - published).abs());
+        compared += 1;
+    }
+    assert!(compared >= 40, "compared {compared} cells of table 56");
+    assert!(worst <= 5.0, "table 56: worst difference {worst:.1} pp");
+
+    // Table 47: type of other support, year before, by sex × age group.
+    let t = engine.compute(stats::find("other_support_before").expect("stat")).await.expect("computes");
+    let rows = reference("tabell_47.csv");
+    let code = |label: &str| match label {
+        "Både kommunalt stöd och socialförsäkring" => "BOTH",
+        "Endast kommunalt stöd" => "MUNICIPAL_ONLY",
+        "Endast socialförsäkring" => "SOCIAL_INSURANCE_ONLY",
+        _ => "NONE",
+    };
+    let mut compared = 0;
+    let mut worst: f64 = 0.0;
+    for r in &rows {
+        let group: Vec<&HashMap<String, String>> = rows.iter().filter(|o| o["sex"] == r["sex"] && o["age_group"] == r["age_group"]).collect();
+        let total: f64 = group.iter().filter_map(|o| o["value"].parse::<f64>().ok()).sum();
+        let Ok(v) = r["value"].parse::<f64>() else { continue };
+        if total < 50.0 {
+            continue;
+        }
+        let ours = share(&t, &[("sex", sex(&r["sex"])), ("age_group", &age(&r["age_group"])), ("support_type", code(&r["support_type"]))])
+            .expect("our share");
+        worst = worst.max((ours - 100.0 * v / total).abs());
+        compared += 1;
+    }
+    assert!(compared >= 60, "compared {compared} cells of table 47");
+    assert!(worst <= 5.0, "table 47: worst difference {worst:.1} pp");
+}
