@@ -42,6 +42,7 @@ test:
 
 bench:
 	$(CARGO) build --release -p regstat-bench
+	@python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --user --quiet duckdb || echo "duckdb not installed: the DuckDB peer row is skipped"
 	$(BIN)/regstat-bench --persons $(if $(filter command line,$(origin PERSONS)),$(PERSONS),10500000) --seed $(SEED) --work $(STATE_DIR)/bench
 
 certs:

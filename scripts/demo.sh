@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job (`make demo`). Today: generate the registers if DATA_DIR is empty, make the
-# development certificates, start the two registries and the linkage service as separate
+# The main job (`make demo`): generate the registers if DATA_DIR is empty, make the development
+# certificates, start the four services (fk-registry, sos-register, linkage, query) as separate
 # processes on loopback with mutual TLS, show what the registries loaded and quarantined, run a
 # linkage job that publishes a pseudonymised delivery to the query side's store, verify the
-# audit log, compute the statistics implemented so far into OUT_DIR, and stop the services. Linkage, the query service and the statistics production
-# join this script as they are built (see README, "Status").
+# audit log, ask the query service for the full production of that delivery (every statistic,
+# protected and audited as one release) into OUT_DIR, print the headline tables fetched over
+# Arrow Flight, and stop the services.
 set -euo pipefail
 : "${BIN:?}" "${DATA_DIR:?}" "${STATE_DIR:?}" "${PERSONS:?}" "${SEED:?}" "${DIRT:?}"
 
@@ -27,8 +28,9 @@ fi
 LINK_ADDR=127.0.0.1:${LINKAGE_PORT:-50053}
 FK_ADDR=127.0.0.1:${FK_PORT:-50051}
 SOS_ADDR=127.0.0.1:${SOS_PORT:-50052}
+QUERY_ADDR=127.0.0.1:${QUERY_PORT:-50054}
 pids=()
-names=(fk-registry sos-register linkage)   # in start order, for error messages
+names=(fk-registry sos-register linkage query)   # in start order, for error messages
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
@@ -41,6 +43,9 @@ pids+=($!)
 "$BIN/linkage" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-store "$STATE_DIR/query" \
   --fk-addr "$FK_ADDR" --sos-addr "$SOS_ADDR" --master-secret-file "$SECRET" $(tls linkage) \
   >"$STATE_DIR/linkage/service.log" 2>&1 &
+pids+=($!)
+"$BIN/query" serve --listen "$QUERY_ADDR" --store "$STATE_DIR/query" --out "$OUT_DIR" $(tls query) \
+  >"$STATE_DIR/query/service.log" 2>&1 &
 pids+=($!)
 
 # The registries answer only the linkage identity: the demo's inspection uses its certificate.
@@ -80,15 +85,26 @@ for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/${LINK_ADDR%:*}/${LINK_ADDR#*:}") 2>/dev/null && break
   sleep 0.1
 done
-"$BIN/linkage" submit --addr "$LINK_ADDR" --project assistans-support --from-year 2018 --to-year 2020 $(tls operator)
+"$BIN/linkage" submit --addr "$LINK_ADDR" --project assistans-support --from-year 2018 --to-year 2020 $(tls operator) \
+  | tee "$STATE_DIR/linkage/last-submit.txt"
+DELIVERY=$(sed -n 's/^delivery \([0-9a-f]*\) published.*/\1/p' "$STATE_DIR/linkage/last-submit.txt")
+[ -n "$DELIVERY" ] || { echo "the linkage job published no delivery" >&2; exit 1; }
 echo
 "$BIN/linkage" verify-audit --log "$STATE_DIR/linkage/audit.jsonl"
 echo
-echo "== statistics (query side, DataFusion) on the newest delivery -> $OUT_DIR"
-"$BIN/query" produce --store "$STATE_DIR/query" --out "$OUT_DIR" --from-year 2018 --to-year 2020
+echo "== full production by the query service (as an analytics identity) on delivery $DELIVERY -> $OUT_DIR"
+for _ in $(seq 1 100); do
+  kill -0 "${pids[3]}" 2>/dev/null || { echo "query exited; see its log:" >&2; tail -5 "$STATE_DIR/query/service.log" >&2; exit 1; }
+  (exec 3<>"/dev/tcp/${QUERY_ADDR%:*}/${QUERY_ADDR#*:}") 2>/dev/null && break
+  sleep 0.1
+done
+"$BIN/query" run --addr "$QUERY_ADDR" --delivery "$DELIVERY" --from-year 2018 --to-year 2020 $(tls analytics)
+echo
+"$BIN/linkage" verify-audit --log "$STATE_DIR/query/audit.jsonl"
 echo
 echo "Deliveries (query side): $STATE_DIR/query/deliveries/"
 echo "Quarantine files:        $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
+echo "Audit logs:              $STATE_DIR/linkage/audit.jsonl, $STATE_DIR/query/audit.jsonl"
 echo "Service logs:            $STATE_DIR/*/service.log"
-echo "Statistics:              $OUT_DIR/ (tidy CSV + Parquet per statistic, manifest.json)"
-echo "Not yet part of the demo: the query service as a gRPC server, the rest of the catalogue, secondary suppression, report-layout tables (README, Status)."
+echo "Statistics:              $OUT_DIR/ — <statistic>.csv and .parquet, report.xlsx (report layout, Swedish labels),"
+echo "                         disclosure_audit.json, manifest.json; every run is kept in $OUT_DIR/runs/<run_id>/"

@@ -6,7 +6,7 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["regstat/registry/v1/registry.proto", "regstat/linkage/v1/linkage.proto"];
+    let files = ["regstat/registry/v1/registry.proto", "regstat/linkage/v1/linkage.proto", "regstat/query/v1/query.proto"];
     for f in &files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }

@@ -37,16 +37,20 @@ struct Cli {
     /// Persons sent in the semi-join stage.
     #[arg(long, default_value_t = 100_000)]
     semi_join_persons: usize,
-    /// Which stages: any of registers, kernel, linkage (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage")]
+    /// Which stages: any of registers, kernel, linkage, production (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage,production")]
     stages: Vec<String>,
     /// Population sizes of the whole-linkage-job stage (the largest reuses the registers
     /// stage's data when sizes match).
     #[arg(long, value_delimiter = ',', default_value = "1000000,10500000")]
     linkage_sizes: Vec<u64>,
+    /// Population sizes of the full-production stage (extract → link → all statistics).
+    #[arg(long, value_delimiter = ',', default_value = "100000,10500000")]
+    production_sizes: Vec<u64>,
 }
 
 mod linkage_job;
+mod production;
 
 pub(crate) struct Row {
     pub(crate) stage: String,
@@ -99,6 +103,12 @@ async fn main() -> anyhow::Result<()> {
         for &n in &cli.linkage_sizes {
             let data = if n == cli.persons { cli.work.join("data") } else { cli.work.join(format!("data-{n}")) };
             table.push(linkage_job::run(n, cli.seed, &data, &cli.work.join(format!("linkage-{n}"))).await?);
+        }
+    }
+    if cli.stages.iter().any(|s| s == "production") {
+        for &n in &cli.production_sizes {
+            let data = if n == cli.persons { cli.work.join("data") } else { cli.work.join(format!("data-{n}")) };
+            table.extend(production::run(n, cli.seed, &data, &cli.work.join(format!("production-{n}"))).await?);
         }
     }
     print_table(&cli, &table);

@@ -5,7 +5,8 @@
 //! [`delivery`] publishes them atomically to the query side's store, [`audit`] is the
 //! tamper-evident log; [`service`] and [`server`] are the gRPC adapter and wiring.
 
-pub mod audit;
+/// The hash-chained audit log (shared with the query service).
+pub use regstat_server::audit;
 pub mod delivery;
 pub mod error;
 pub mod job;

@@ -17,3 +17,10 @@ pub mod linkage {
         include!(concat!(env!("OUT_DIR"), "/regstat.linkage.v1.rs"));
     }
 }
+
+pub mod query {
+    pub mod v1 {
+        #![allow(clippy::all, clippy::pedantic, missing_docs, unreachable_pub)]
+        include!(concat!(env!("OUT_DIR"), "/regstat.query.v1.rs"));
+    }
+}

@@ -102,6 +102,11 @@ pub fn views(from: i32, to: i32) -> Vec<(&'static str, String)> {
                 .into(),
         ),
         (
+            // Executed interventions of every law per person and year (SoL, LSS and HSL apart).
+            "intervention_years",
+            "SELECT DISTINCT pseudonym, law, intervention, CAST(substr(month, 1, 4) AS INT) AS year FROM interventions".into(),
+        ),
+        (
             // §4.11 Social-insurance support in a year: a payment > 0 (the delivery holds only
             // those) of any of the four benefits, attributed to the person concerned.
             "benefit_years",
@@ -111,6 +116,11 @@ pub fn views(from: i32, to: i32) -> Vec<(&'static str, String)> {
                CAST(substr(month, 1, 4) AS INT) AS year \
              FROM benefits"
                 .into(),
+        ),
+        (
+            // §4.11 Social-insurance support of any of the four benefits in a year.
+            "support_years",
+            "SELECT DISTINCT pseudonym, year FROM benefit_years".into(),
         ),
     ]
 }

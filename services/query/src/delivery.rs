@@ -63,6 +63,19 @@ impl Delivery {
         Self::open(store, &newest.1)
     }
 
+    /// Every delivery in the store (manifests only, not verified), by id.
+    pub fn list(store: &Path) -> Result<Vec<Manifest>> {
+        let root = store.join("deliveries");
+        let Ok(entries) = std::fs::read_dir(&root) else { return Ok(Vec::new()) };
+        let mut out: Vec<Manifest> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path().join("manifest.json")).ok()?).ok())
+            .collect();
+        out.sort_by(|a: &Manifest, b: &Manifest| a.delivery_id.cmp(&b.delivery_id));
+        Ok(out)
+    }
+
     pub fn has(&self, table: &str) -> bool {
         self.manifest.files.iter().any(|f| f.name == format!("{table}.parquet"))
     }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::stats::{self, Statistic, Table};
 
 /// Decision years and the delivery to compute for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Years {
     pub from: i32,
     pub to: i32,
@@ -26,6 +26,8 @@ impl Years {
 pub struct Engine {
     ctx: SessionContext,
     years: Years,
+    /// Units (pseudonyms, decisions) as coordinates shared by every statistic of this session.
+    universe: std::sync::Mutex<stats::Universe>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -46,24 +48,31 @@ impl Engine {
         for (name, sql) in crate::definitions::views(years.from, years.to) {
             ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
         }
-        Ok(Engine { ctx, years })
+        Ok(Engine { ctx, years, universe: Default::default() })
     }
 
     /// Compute one statistic (before disclosure control).
     pub async fn compute(&self, stat: &'static Statistic) -> Result<Table> {
         let batches = self.ctx.sql(&(stat.sql)(self.years.from, self.years.to)).await?.collect().await?;
-        let mut cell_dims: Vec<&str> = stat.fixed.to_vec();
-        cell_dims.extend(stat.always);
-        for b in stat.breakdowns {
-            cell_dims.extend(b.iter());
-        }
-        cell_dims.extend(stat.category);
-        cell_dims.dedup();
-        let mut seen = Vec::new();
-        cell_dims.retain(|d| if seen.contains(d) { false } else { seen.push(*d); true });
-        let cells = stats::finest(&batches, &cell_dims)?;
+        let cells = {
+            let mut universe = self.universe.lock().map_err(|_| Error::BadRequest("engine state poisoned".into()))?;
+            stats::finest(&batches, &stat.cell_dims(), &mut universe)?
+        };
         let years: Vec<String> = (self.years.from..=self.years.to).map(|y| y.to_string()).collect();
-        Ok(stats::cube(stat, &cells, &cell_dims, &years))
+        Ok(stats::cube(stat, &cells, &years))
+    }
+
+    /// Compute every statistic of the catalogue (one release).
+    pub async fn compute_all(&self) -> Result<Vec<Table>> {
+        let mut out = Vec::with_capacity(stats::CATALOGUE.len());
+        for stat in stats::CATALOGUE {
+            out.push(self.compute(stat).await?);
+        }
+        Ok(out)
+    }
+
+    pub fn years(&self) -> Years {
+        self.years
     }
 
     /// Run an arbitrary query on the session (tests and audits).

@@ -12,6 +12,9 @@ pub enum Error {
     Engine(#[from] datafusion::error::DataFusionError),
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// The release failed its disclosure audit (a bug; nothing is released).
+    #[error("disclosure audit failed: {0}")]
+    Disclosure(String),
     #[error("writing {path}: {reason}")]
     Output { path: String, reason: String },
 }

@@ -8,6 +8,9 @@ pub mod disclosure;
 pub mod engine;
 pub mod error;
 pub mod output;
+pub mod report;
+pub mod server;
+pub mod service;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -1,8 +1,18 @@
-//! `query produce`: compute every implemented statistic for a delivery and write the outputs.
+//! `query`: the query service (`serve`), its clients (`run`, `fetch`, `statistics`), and the
+//! production without a server (`produce`, reading the store directly).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
+use arrow_flight::{FlightClient, Ticket};
 use clap::{Parser, Subcommand};
+use futures::TryStreamExt;
+use regstat_proto::query::v1 as pb;
+use regstat_proto::query::v1::query_client::QueryClient;
+use tonic::transport::Channel;
+use regstat_query::disclosure::Released;
+use regstat_query::output::ReleasedTable;
 
 #[derive(Debug, Parser)]
 #[command(name = "query", version, about = "Statistics on pseudonymised deliveries, disclosure-controlled")]
@@ -30,8 +40,68 @@ enum Command {
         #[arg(long, default_value_t = 2020)]
         to_year: i32,
     },
-    /// List the statistics with their documentation.
+    /// List the statistics with their documentation (no server needed).
     List,
+    /// Serve the Query API and Arrow Flight (mutual TLS; analytics identities).
+    Serve(regstat_query::server::QueryArgs),
+    /// Ask the query service to run a whole production, then fetch the headline tables over
+    /// Flight and print them (the equivalents of the report's tables 4, 10, 47 and 56).
+    Run {
+        #[command(flatten)]
+        conn: Conn,
+        /// Delivery id; default: the newest delivery in the store.
+        #[arg(long, default_value = "")]
+        delivery: String,
+        #[arg(long, default_value_t = 2018)]
+        from_year: i32,
+        #[arg(long, default_value_t = 2020)]
+        to_year: i32,
+    },
+    /// Fetch one statistic over Arrow Flight and print it as tidy CSV.
+    Fetch {
+        #[command(flatten)]
+        conn: Conn,
+        /// Statistic id (see `query list`).
+        statistic: String,
+        #[arg(long, default_value = "")]
+        delivery: String,
+        #[arg(long, default_value_t = 2018)]
+        from_year: i32,
+        #[arg(long, default_value_t = 2020)]
+        to_year: i32,
+    },
+}
+
+/// How a client reaches the query service.
+#[derive(Debug, clap::Args)]
+struct Conn {
+    #[arg(long, env = "QUERY_ADDR", default_value = "127.0.0.1:50054")]
+    addr: SocketAddr,
+    #[command(flatten)]
+    tls: regstat_server::tls::TlsArgs,
+}
+
+impl Conn {
+    async fn channel(&self) -> anyhow::Result<Channel> {
+        let endpoint = match self.tls.load()? {
+            Some(t) => Channel::from_shared(format!("https://{}", self.addr))?.tls_config(t.client("query"))?,
+            None => Channel::from_shared(format!("http://{}", self.addr))?,
+        };
+        endpoint.connect().await.with_context(|| format!("connecting to the query service at {}", self.addr))
+    }
+}
+
+async fn fetch(channel: Channel, statistic: &str, delivery: &str, from_year: i32, to_year: i32) -> anyhow::Result<ReleasedTable> {
+    let stat = regstat_query::stats::find(statistic)?;
+    let ticket = serde_json::to_vec(&regstat_query::service::ComputeTicket {
+        statistic: statistic.into(),
+        delivery_id: delivery.into(),
+        from_year,
+        to_year,
+    })?;
+    let batches: Vec<arrow::array::RecordBatch> =
+        FlightClient::new(channel).do_get(Ticket::new(ticket)).await?.try_collect().await.with_context(|| format!("fetching {statistic}"))?;
+    Ok(regstat_query::output::from_batches(stat.id, &batches)?)
 }
 
 #[tokio::main]
@@ -44,38 +114,126 @@ async fn main() -> anyhow::Result<()> {
                 println!("{} (report tables {})\n  {}\n", s.id, s.report_tables, s.doc.split_whitespace().collect::<Vec<_>>().join(" "));
             }
         }
+        Command::Serve(args) => {
+            let server = regstat_query::server::build(regstat_query::server::QueryConfig::from_args(args)?).await?;
+            server.run(regstat_server::shutdown_signal()).await?;
+        }
+        Command::Run { conn, delivery, from_year, to_year } => {
+            let channel = conn.channel().await?;
+            let r = QueryClient::new(channel.clone())
+                .run_production(pb::RunProductionRequest { delivery_id: delivery, from_year, to_year })
+                .await
+                .context("RunProduction")?
+                .into_inner();
+            let mut tables = Vec::new();
+            for id in ["interventions_before_after", "other_support_before", "municipal_support_before_after"] {
+                tables.push(fetch(channel.clone(), id, &r.delivery_id, from_year, to_year).await?);
+            }
+            print_headlines(&tables);
+            println!("\nrun {} on delivery {}: {} files in OUT_DIR/{} (and the newest run at the top of OUT_DIR)", r.run_id, r.delivery_id, r.files.len(), r.run_dir);
+            println!(
+                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {}; audit-log entry {}",
+                r.cells,
+                r.primary_suppressed,
+                r.secondary_suppressed,
+                if r.audit_passed { "passed" } else { "FAILED" },
+                r.audit_entry
+            );
+        }
+        Command::Fetch { conn, statistic, delivery, from_year, to_year } => {
+            let t = fetch(conn.channel().await?, &statistic, &delivery, from_year, to_year).await?;
+            print!("{}", regstat_query::output::tidy_csv(&t.dims, &t.rows));
+        }
         Command::Produce { store, delivery, out, from_year, to_year } => {
             let d = match delivery {
                 Some(id) => regstat_query::delivery::Delivery::open(&store, &id)?,
                 None => regstat_query::delivery::Delivery::latest(&store)?,
             };
             let years = regstat_query::engine::Years::new(from_year, to_year)?;
-            let (m, tables) = regstat_query::output::produce(&d, years, Default::default(), &out).await?;
-            for t in &tables {
-                print_headline(t);
-            }
-            println!("run {} on delivery {}: {} files in {}", m.run_id, m.delivery_id, m.files.len() + 1, out.display());
+            let (m, rel) = regstat_query::output::produce(&d, years, Default::default(), &out).await?;
+            print_headlines(&rel.tables);
+            println!(
+                "\nrun {} on delivery {}: {} statistics, {} files in {}",
+                m.run_id,
+                m.delivery_id,
+                rel.tables.len(),
+                m.files.len() + 1,
+                out.display()
+            );
+            println!(
+                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {} ({})",
+                rel.summary.cells,
+                rel.summary.primary,
+                rel.summary.secondary,
+                if rel.audit.passed { "passed" } else { "FAILED" },
+                out.join("disclosure_audit.json").display()
+            );
         }
     }
     Ok(())
 }
 
-/// The all-persons rows of a released table (every breakdown dimension TOTAL or not applicable),
-/// as the report's headline figures: n, denominator and share rounded to whole percent, with
-/// `*` for a suppressed count and `-` for a share not released.
-fn print_headline(t: &regstat_query::output::ReleasedTable) {
-    let margin = ["sex", "age_group", "birth_country", "sex_age", "lss_group"];
-    println!("\n{}", t.statistic);
-    for r in &t.rows {
-        let all = t.dims.iter().zip(&r.values).all(|(d, v)| !margin.contains(d) || v.is_empty() || v == "TOTAL");
-        let first_breakdown = t.dims.iter().zip(&r.values).any(|(d, v)| *d == "sex" && v == "TOTAL") || !t.dims.contains(&"sex");
-        if !(all && first_breakdown) {
-            continue;
+/// The row of a released table with these values, every other dimension empty.
+fn row<'a>(t: &'a ReleasedTable, want: &[(&str, &str)]) -> Option<&'a Released> {
+    t.rows.iter().find(|r| {
+        t.dims.iter().zip(&r.values).all(|(d, v)| match want.iter().find(|(wd, _)| wd == d) {
+            Some((_, wv)) => v == wv,
+            None => v.is_empty(),
+        })
+    })
+}
+
+fn share(r: Option<&Released>) -> String {
+    match r {
+        Some(Released { share_pct: Some(s), .. }) => format!("{s:.0}"),
+        Some(Released { n: None, .. }) => "*".into(),
+        _ => "-".into(),
+    }
+}
+
+/// The equivalents of the report's headline tables 4, 10, 47 and 56: shares in whole percent,
+/// `*` for a suppressed count, `-` for a share not released.
+fn print_headlines(tables: &[ReleasedTable]) {
+    let table = |id: &str| tables.iter().find(|t| t.statistic == id).ok_or(());
+    let Ok(iba) = table("interventions_before_after") else { return };
+    for (table, group, label) in [("4", "BARN", "children"), ("10", "VUXNA", "adults")] {
+        println!("\nTable {table} equivalent: share of {label} with LSS / SoL interventions (distinct persons), %");
+        println!("  {:<8} {:>14} {:>14} {:>14} {:>14}", "", "refused before", "refused after", "granted before", "granted after");
+        for (law, all) in [("LSS", "ALL_LSS"), ("SOL", "ALL_SOL")] {
+            let cells: Vec<String> = [("AVSLAG", "BEFORE"), ("AVSLAG", "AFTER"), ("BIFALL", "BEFORE"), ("BIFALL", "AFTER")]
+                .iter()
+                .map(|(o, p)| {
+                    share(row(
+                        iba,
+                        &[("period", p), ("child_adult", group), ("outcome", o), ("age_group", "TOTAL"), ("law", law), ("intervention", all)],
+                    ))
+                })
+                .collect();
+            println!("  {:<8} {:>14} {:>14} {:>14} {:>14}", law, cells[0], cells[1], cells[2], cells[3]);
         }
-        let label: Vec<&str> = t.dims.iter().zip(&r.values).filter(|(d, v)| !margin.contains(d) && !v.is_empty()).map(|(_, v)| v.as_str()).collect();
-        let n = r.n.map_or("*".to_string(), |n| n.to_string());
-        let share = r.share_pct.map_or("-".to_string(), |s| format!("{s:.0} %"));
-        let den = r.denominator.map_or(String::new(), |d| format!(" of {d}"));
-        println!("  {:<48} {:>7}{:<10} {:>6}", label.join(" / "), n, den, share);
+    }
+    if let Ok(t) = table("other_support_before") {
+        println!("\nTable 47 equivalent: other support the year before, by age (all sexes), %");
+        println!("  {:<8} {:>8} {:>12} {:>12} {:>8}", "age", "both", "municipal", "soc. ins.", "none");
+        for age in regstat_query::stats::domain("age_group").iter().chain(&["TOTAL"]) {
+            let cells: Vec<String> = ["BOTH", "MUNICIPAL_ONLY", "SOCIAL_INSURANCE_ONLY", "NONE"]
+                .iter()
+                .map(|st| share(row(t, &[("sex", "TOTAL"), ("age_group", age), ("support_type", st)])))
+                .collect();
+            println!("  {:<8} {:>8} {:>12} {:>12} {:>8}", age, cells[0], cells[1], cells[2], cells[3]);
+        }
+    }
+    if let Ok(t) = table("municipal_support_before_after") {
+        println!("\nTable 56 equivalent: share with municipal support (SoL/LSS), by age (all sexes), %");
+        println!("  {:<8} {:>14} {:>14} {:>14} {:>14}", "age", "refused before", "refused after", "granted before", "granted after");
+        for age in regstat_query::stats::domain("age_group").iter().chain(&["TOTAL"]) {
+            let cells: Vec<String> = [("AVSLAG", "BEFORE"), ("AVSLAG", "AFTER"), ("BIFALL", "BEFORE"), ("BIFALL", "AFTER")]
+                .iter()
+                .map(|(o, p)| {
+                    share(row(t, &[("period", p), ("outcome", o), ("sex", "TOTAL"), ("age_group", age), ("municipal_support", "YES")]))
+                })
+                .collect();
+            println!("  {:<8} {:>14} {:>14} {:>14} {:>14}", age, cells[0], cells[1], cells[2], cells[3]);
+        }
     }
 }

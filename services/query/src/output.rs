@@ -31,6 +31,7 @@ pub struct RunManifest {
     pub inputs: Vec<FileEntry>,
     pub parameters: Parameters,
     pub disclosure_control: &'static str,
+    pub disclosure: disclosure::Summary,
     pub files: Vec<FileEntry>,
 }
 
@@ -88,6 +89,44 @@ pub fn to_batch(dims: &[&str], rows: &[Released]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
 }
 
+/// Read a released table back from Arrow (a Flight answer or a Parquet file).
+pub fn from_batches(statistic: &'static str, batches: &[RecordBatch]) -> Result<ReleasedTable> {
+    use arrow::array::Array;
+    let bad = |m: &str| Error::BadRequest(format!("{statistic}: {m}"));
+    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| bad("no data"))?;
+    let ndims = schema.fields().len().checked_sub(4).ok_or_else(|| bad("too few columns"))?;
+    let stat = stats::find(statistic)?;
+    let dims = stat.out_dims();
+    if dims.len() != ndims || dims.iter().zip(schema.fields()).any(|(d, f)| f.name() != d) {
+        return Err(bad("columns do not match the statistic"));
+    }
+    let mut rows = Vec::new();
+    for b in batches {
+        let text = |i: usize| b.column(i).as_any().downcast_ref::<StringArray>().cloned().ok_or_else(|| bad("a dimension is not text"));
+        let int = |i: usize| b.column(i).as_any().downcast_ref::<Int64Array>().cloned().ok_or_else(|| bad("n/denominator not Int64"));
+        let cols: Vec<StringArray> = (0..ndims).map(text).collect::<Result<_>>()?;
+        let (n, d) = (int(ndims)?, int(ndims + 1)?);
+        let share = b.column(ndims + 2).as_any().downcast_ref::<Float64Array>().cloned().ok_or_else(|| bad("share not Float64"))?;
+        let rule = text(ndims + 3)?;
+        for i in 0..b.num_rows() {
+            let get = |a: &Int64Array| (!a.is_null(i)).then(|| a.value(i));
+            rows.push(Released {
+                values: cols.iter().map(|c| c.value(i).to_string()).collect(),
+                n: get(&n),
+                denominator: get(&d),
+                share_pct: (!share.is_null(i)).then(|| share.value(i)),
+                suppressed: match (!rule.is_null(i)).then(|| rule.value(i)) {
+                    Some("primary") => Some(disclosure::Rule::Primary),
+                    Some("secondary") => Some(disclosure::Rule::Secondary),
+                    Some("share_denominator") => Some(disclosure::Rule::ShareDenominator),
+                    _ => None,
+                },
+            });
+        }
+    }
+    Ok(ReleasedTable { statistic: stat.id, dims, rows })
+}
+
 fn write(path: &Path, bytes: &[u8], files: &mut Vec<FileEntry>) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| out_err(path, e))?;
     files.push(FileEntry {
@@ -105,25 +144,63 @@ pub struct ReleasedTable {
     pub rows: Vec<Released>,
 }
 
-/// Compute every statistic of the catalogue for a delivery, protect it, and write the outputs.
-pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir: &Path) -> Result<(RunManifest, Vec<ReleasedTable>)> {
-    std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
-    let engine = Engine::new(delivery, years).await?;
-    let mut files = Vec::new();
-    let mut tables = Vec::new();
-    for stat in stats::CATALOGUE {
-        let table = engine.compute(stat).await?;
-        let released = disclosure::protect(&table, policy);
-        write(&out_dir.join(format!("{}.csv", stat.id)), tidy_csv(&table.dims, &released).as_bytes(), &mut files)?;
-        let batch = to_batch(&table.dims, &released)?;
-        let mut buf = Vec::new();
-        let props = WriterProperties::builder().set_created_by("regstat query".into()).build();
-        let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| out_err(out_dir, e))?;
-        w.write(&batch).map_err(|e| out_err(out_dir, e))?;
-        w.close().map_err(|e| out_err(out_dir, e))?;
-        write(&out_dir.join(format!("{}.parquet", stat.id)), &buf, &mut files)?;
-        tables.push(ReleasedTable { statistic: stat.id, dims: table.dims.clone(), rows: released });
+/// A protected, audited release of the whole catalogue (what production writes and the API serves).
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub tables: Vec<ReleasedTable>,
+    pub summary: disclosure::Summary,
+    pub audit: disclosure::Audit,
+}
+
+impl Release {
+    pub fn table(&self, id: &str) -> Result<&ReleasedTable> {
+        self.tables.iter().find(|t| t.statistic == id).ok_or_else(|| Error::NotFound(format!("no statistic `{id}`")))
     }
+}
+
+/// Compute every statistic, protect them together, and audit the result. A release that fails
+/// its audit is an error: nothing unprotected leaves the service.
+pub async fn release(engine: &Engine, policy: Policy) -> Result<Release> {
+    let tables = engine.compute_all().await?;
+    let (released, summary) = disclosure::protect_release(&tables, policy);
+    let audit = disclosure::audit(&tables, &released, policy);
+    if !audit.passed {
+        return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
+    }
+    let tables = tables
+        .into_iter()
+        .zip(released)
+        .map(|(t, rows)| ReleasedTable { statistic: t.statistic, dims: t.dims, rows })
+        .collect();
+    Ok(Release { tables, summary, audit })
+}
+
+fn parquet_bytes(batch: &RecordBatch, out_dir: &Path) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let props = WriterProperties::builder().set_created_by("regstat query".into()).build();
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| out_err(out_dir, e))?;
+    w.write(batch).map_err(|e| out_err(out_dir, e))?;
+    w.close().map_err(|e| out_err(out_dir, e))?;
+    Ok(buf)
+}
+
+/// Compute every statistic of the catalogue for a delivery, protect the release, audit it, and
+/// write the outputs: `<id>.csv` and `<id>.parquet` per statistic, `report.xlsx` (the report's
+/// layout), `disclosure_audit.json`, and `manifest.json` (written last).
+pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir: &Path) -> Result<(RunManifest, Release)> {
+    let engine = Engine::new(delivery, years).await?;
+    let rel = release(&engine, policy).await?;
+    std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
+    let mut files = Vec::new();
+    for t in &rel.tables {
+        write(&out_dir.join(format!("{}.csv", t.statistic)), tidy_csv(&t.dims, &t.rows).as_bytes(), &mut files)?;
+        let batch = to_batch(&t.dims, &t.rows)?;
+        write(&out_dir.join(format!("{}.parquet", t.statistic)), &parquet_bytes(&batch, out_dir)?, &mut files)?;
+    }
+    let xlsx = crate::report::workbook(&rel.tables).map_err(|e| out_err(&out_dir.join("report.xlsx"), e))?;
+    write(&out_dir.join("report.xlsx"), &xlsx, &mut files)?;
+    let audit = serde_json::to_vec_pretty(&(&rel.summary, &rel.audit)).map_err(|e| out_err(out_dir, e))?;
+    write(&out_dir.join("disclosure_audit.json"), &audit, &mut files)?;
     let mut inputs = vec![FileEntry { name: "manifest.json".into(), sha256: delivery.manifest_sha256.clone() }];
     inputs.extend(delivery.manifest.files.iter().map(|f| FileEntry { name: f.name.clone(), sha256: f.sha256.clone() }));
     let parameters = Parameters { decision_years: years, policy, statistics: stats::CATALOGUE.iter().map(|s| s.id).collect() };
@@ -135,11 +212,13 @@ pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir:
         delivery_id: delivery.manifest.delivery_id.clone(),
         inputs,
         parameters,
-        disclosure_control: "primary suppression of counts and denominators; shares only with denominator >= policy minimum; \
-                             release-wide secondary suppression NOT yet applied",
+        disclosure_control: "primary suppression of counts and denominators (1..=threshold); release-wide secondary suppression \
+                             (no hidden cell in the span of the published cells, GaussSuppression approach); shares only with \
+                             denominator >= policy minimum and both count and denominator published; audited (disclosure_audit.json)",
+        disclosure: rel.summary.clone(),
         files,
     };
     let path: PathBuf = out_dir.join("manifest.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(&path, e))?).map_err(|e| out_err(&path, e))?;
-    Ok((manifest, tables))
+    Ok((manifest, rel))
 }

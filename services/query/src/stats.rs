@@ -1,13 +1,18 @@
 //! The statistics catalogue (SPEC §5). Each statistic is one SQL definition over the views of
-//! [`crate::definitions`] that counts persons in the *finest* cells of its dimensions; the
-//! published cube — `TOTAL` margins over each margin dimension, complete grids with zero cells,
-//! denominators and shares — is derived from those cells by [`cube`]. Because every person has
-//! exactly one value of each margin dimension, a margin is the sum of its finest cells; that is
-//! also what makes release-wide disclosure control exact linear algebra (SPEC §6).
+//! [`crate::definitions`] that lists, for every *unit* it counts (a cohort person; for
+//! `cohort_flow` also a decision), the unit's values of the statistic's dimensions — one row
+//! per person (category empty: the person belongs to the population) and one more per category
+//! value the person has (an intervention, a benefit, …). The published cube — `TOTAL` margins
+//! over each margin dimension, complete grids with zero cells, denominators and shares — is
+//! derived from those rows by [`cube`], and every published number keeps the *set of units* it
+//! counts. A number is therefore exactly a sum over the finest cross-classification of the
+//! cohort, which is what makes release-wide disclosure control exact linear algebra (SPEC §6,
+//! [`crate::disclosure`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 
@@ -15,7 +20,8 @@ use crate::error::{Error, Result};
 
 pub const TOTAL: &str = "TOTAL";
 
-/// The values of a dimension (complete grids). `decision_year` is taken from the parameters.
+/// The values of a dimension (complete grids). `decision_year` is taken from the parameters;
+/// category dimensions take their values from the statistic ([`Statistic::categories`]).
 pub fn domain(dim: &str) -> &'static [&'static str] {
     match dim {
         "outcome" => &["AVSLAG", "BIFALL"],
@@ -26,8 +32,8 @@ pub fn domain(dim: &str) -> &'static [&'static str] {
         "child_adult" => &["BARN", "VUXNA"],
         "birth_country" => &["INRIKES", "UTRIKES"],
         "lss_group" => &["1", "2", "3", "NONE"],
-        "municipal_support" => &["YES", "NO"],
-        "support_type" => &["BOTH", "MUNICIPAL_ONLY", "SOCIAL_INSURANCE_ONLY", "NONE"],
+        "rejection_reason" => &["GRUNDLAGGANDE_FORUTSATTNINGAR", "PERSONKRETS", "BEHOV_HOGST_20H", "UNKNOWN"],
+        "previous_application" => &["FORSTA", "TIDIGARE"],
         "rule" => &[
             "DECISIONS",
             "QUALIFYING",
@@ -41,8 +47,38 @@ pub fn domain(dim: &str) -> &'static [&'static str] {
     }
 }
 
+/// Children (`BARN`) or adults (`VUXNA`) implied by a value of `age_group` or `sex_age`.
+fn child_adult_of(dim: &str, value: &str) -> Option<&'static str> {
+    match (dim, value) {
+        ("age_group", "2-6" | "7-11" | "12-17") | ("sex_age", "FLICKOR" | "POJKAR") => Some("BARN"),
+        ("age_group", _) | ("sex_age", _) if value != TOTAL => Some("VUXNA"),
+        _ => None,
+    }
+}
+
+/// One published breakdown: its dimensions (each with a `TOTAL` margin), optionally restricted
+/// to one value of another dimension (the rejection-reason breakdown is for refusals only).
+#[derive(Debug, Clone, Copy)]
+pub struct Breakdown {
+    pub dims: &'static [&'static str],
+    pub only: Option<(&'static str, &'static str)>,
+}
+
+const fn bd(dims: &'static [&'static str]) -> Breakdown {
+    Breakdown { dims, only: None }
+}
+
 /// The three published breakdowns of the support statistics (SPEC §5).
-pub const BREAKDOWNS: &[&[&str]] = &[&["sex", "age_group"], &["birth_country", "sex_age"], &["lss_group", "sex_age"]];
+pub const BREAKDOWNS: &[Breakdown] = &[bd(&["sex", "age_group"]), bd(&["birth_country", "sex_age"]), bd(&["lss_group", "sex_age"])];
+
+/// The breakdowns of the intervention tables (59–66): by age group, birth country, LSS group,
+/// and — for refusals — rejection reason.
+const INTERVENTION_BREAKDOWNS: &[Breakdown] = &[
+    bd(&["age_group"]),
+    bd(&["birth_country"]),
+    bd(&["lss_group"]),
+    Breakdown { dims: &["rejection_reason"], only: Some(("outcome", "AVSLAG")) },
+];
 
 /// One statistic of the catalogue.
 #[derive(Debug)]
@@ -55,51 +91,200 @@ pub struct Statistic {
     pub fixed: &'static [&'static str],
     /// Margin dimensions in every breakdown (e.g. `outcome`).
     pub always: &'static [&'static str],
-    pub breakdowns: &'static [&'static [&'static str]],
-    /// The category dimension (its total is the denominator); `None` = counts only.
-    pub category: Option<&'static str>,
-    /// SQL over the views, for decision years `from..=to`: one row per finest cell, with every
-    /// dimension column above and `n`.
+    pub breakdowns: &'static [Breakdown],
+    /// The category dimensions (their total is the denominator); empty = counts only.
+    pub category: &'static [&'static str],
+    /// The category values, one tuple per published category (in `category` order).
+    pub categories: fn() -> Vec<Vec<&'static str>>,
+    /// SQL over the views, for decision years `from..=to`: one row per unit and category value
+    /// (category columns empty for the unit's population row), with `unit` and every dimension.
     pub sql: fn(i32, i32) -> String,
+    /// Derived ranking: the `k` most common categories of each group (see `top_interventions`).
+    pub top: Option<usize>,
 }
 
+impl Statistic {
+    /// Every dimension the SQL returns, in order, without duplicates.
+    pub fn cell_dims(&self) -> Vec<&'static str> {
+        let mut dims: Vec<&'static str> = Vec::new();
+        let all = self.fixed.iter().chain(self.always).chain(self.breakdowns.iter().flat_map(|b| b.dims.iter())).chain(self.category);
+        for d in all {
+            if !dims.contains(d) {
+                dims.push(d);
+            }
+        }
+        dims
+    }
+
+    /// The published columns: the cell dimensions, with `rank` before the category for a ranking.
+    pub fn out_dims(&self) -> Vec<&'static str> {
+        let mut dims = self.cell_dims();
+        if self.top.is_some() {
+            let at = dims.len() - self.category.len();
+            dims.insert(at, "rank");
+        }
+        dims
+    }
+}
+
+fn no_categories() -> Vec<Vec<&'static str>> {
+    vec![]
+}
+fn yes_no() -> Vec<Vec<&'static str>> {
+    vec![vec!["YES"], vec!["NO"]]
+}
+fn support_types() -> Vec<Vec<&'static str>> {
+    ["BOTH", "MUNICIPAL_ONLY", "SOCIAL_INSURANCE_ONLY", "NONE"].iter().map(|v| vec![*v]).collect()
+}
+fn none_only() -> Vec<Vec<&'static str>> {
+    vec![vec!["NONE"]]
+}
+fn municipal_laws() -> Vec<Vec<&'static str>> {
+    vec![vec!["SOL"], vec!["LSS"], vec!["NONE"]]
+}
+fn hsl_only() -> Vec<Vec<&'static str>> {
+    vec![vec!["HSL"]]
+}
+fn benefit_categories() -> Vec<Vec<&'static str>> {
+    vec![vec!["OMVARDNADSBIDRAG_VARDBIDRAG"], vec!["MERKOSTNADSERSATTNING"], vec!["HANDIKAPPERSATTNING"]]
+}
+/// Every SoL and LSS intervention, then the distinct-person subtotals `ALL_LSS`, `ALL_SOL`
+/// (law `LSS` / `SOL`) and `ALL_MUNICIPAL` (law empty: SoL or LSS).
+fn intervention_categories() -> Vec<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for law in ["LSS", "SOL"] {
+        out.extend(regstat_contract::codes::INTERVENTIONS.iter().filter(|(l, _, _)| *l == law).map(|(l, c, _)| vec![*l, *c]));
+        out.push(vec![law, if law == "LSS" { "ALL_LSS" } else { "ALL_SOL" }]);
+    }
+    out.push(vec!["", "ALL_MUNICIPAL"]);
+    out
+}
+fn single_interventions() -> Vec<Vec<&'static str>> {
+    intervention_categories().into_iter().filter(|c| !c[1].starts_with("ALL_")).collect()
+}
+fn personal_assistance() -> Vec<Vec<&'static str>> {
+    vec![vec!["LSS", "PERSONLIG_ASSISTANS"]]
+}
+
+/// The cohort's person-level dimensions, as selected by most statistics.
+const PERSON_DIMS: &str = "c.sex, c.age_group, c.birth_country, c.sex_age, c.lss_group";
+
 fn cohort_flow_sql(from: i32, to: i32) -> String {
-    let years = format!("decision_year BETWEEN {from} AND {to}");
-    format!(
-        "SELECT CAST(decision_year AS VARCHAR) AS decision_year, 'DECISIONS' AS rule, count(*) AS n FROM decisions_y WHERE {years} GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'QUALIFYING', count(*) FROM qualifying WHERE {years} GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'FIRST_PER_PERSON', count(*) FROM flow GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'REGISTERED_D_MINUS_2', count(*) FROM flow WHERE reg_m2 GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'REGISTERED_D_MINUS_1', count(*) FROM flow WHERE reg_m2 AND reg_m1 GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'REGISTERED_D', count(*) FROM flow WHERE reg_m2 AND reg_m1 AND reg_0 GROUP BY decision_year \
-         UNION ALL SELECT CAST(decision_year AS VARCHAR), 'REGISTERED_D_PLUS_1', count(*) FROM flow WHERE reg_m2 AND reg_m1 AND reg_0 AND reg_p1 GROUP BY decision_year"
-    )
+    // A decision is one unit; a person's first qualifying decision is the person (the same unit
+    // as in every other statistic), so the flow and the cohort tables share their units.
+    let unit = "CASE WHEN f.pseudonym IS NULL THEN d.pseudonym || '#' || CAST(d.decision_seq AS VARCHAR) ELSE d.pseudonym END";
+    let years = format!("d.decision_year BETWEEN {from} AND {to}");
+    let flow = |rule: &str, cond: &str| {
+        format!("SELECT pseudonym AS unit, CAST(decision_year AS VARCHAR) AS decision_year, '{rule}' AS rule FROM flow WHERE {cond}")
+    };
+    [
+        format!(
+            "SELECT {unit} AS unit, CAST(d.decision_year AS VARCHAR) AS decision_year, 'DECISIONS' AS rule \
+             FROM decisions_y d LEFT JOIN flow f ON f.pseudonym = d.pseudonym AND f.decision_seq = d.decision_seq WHERE {years}"
+        ),
+        format!(
+            "SELECT {unit}, CAST(d.decision_year AS VARCHAR), 'QUALIFYING' \
+             FROM qualifying d LEFT JOIN flow f ON f.pseudonym = d.pseudonym AND f.decision_seq = d.decision_seq WHERE {years}"
+        ),
+        flow("FIRST_PER_PERSON", "true"),
+        flow("REGISTERED_D_MINUS_2", "reg_m2"),
+        flow("REGISTERED_D_MINUS_1", "reg_m2 AND reg_m1"),
+        flow("REGISTERED_D", "reg_m2 AND reg_m1 AND reg_0"),
+        flow("REGISTERED_D_PLUS_1", "reg_m2 AND reg_m1 AND reg_0 AND reg_p1"),
+    ]
+    .join(" UNION ALL ")
 }
 
 fn municipal_support_before_after_sql(_: i32, _: i32) -> String {
-    "SELECT p.period, p.outcome, p.sex, p.age_group, p.birth_country, p.sex_age, p.lss_group, \
-       CASE WHEN m.pseudonym IS NULL THEN 'NO' ELSE 'YES' END AS municipal_support, count(*) AS n \
-     FROM periods p \
-     LEFT JOIN municipal_years m ON m.pseudonym = p.pseudonym AND m.year = p.support_year \
-     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
-        .into()
+    format!(
+        "SELECT c.pseudonym AS unit, c.period, c.outcome, {PERSON_DIMS}, \
+           CASE WHEN m.pseudonym IS NULL THEN 'NO' ELSE 'YES' END AS municipal_support \
+         FROM periods c \
+         LEFT JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.support_year"
+    )
 }
 
 fn other_support_before_sql(_: i32, _: i32) -> String {
-    "SELECT c.sex, c.age_group, c.birth_country, c.sex_age, c.lss_group, \
-       CASE WHEN m.pseudonym IS NOT NULL AND b.pseudonym IS NOT NULL THEN 'BOTH' \
-            WHEN m.pseudonym IS NOT NULL THEN 'MUNICIPAL_ONLY' \
-            WHEN b.pseudonym IS NOT NULL THEN 'SOCIAL_INSURANCE_ONLY' \
-            ELSE 'NONE' END AS support_type, count(*) AS n \
-     FROM cohort_dims c \
-     LEFT JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.decision_year - 1 \
-     LEFT JOIN (SELECT DISTINCT pseudonym, year FROM benefit_years) b \
-       ON b.pseudonym = c.pseudonym AND b.year = c.decision_year - 1 \
-     GROUP BY 1, 2, 3, 4, 5, 6"
+    format!(
+        "SELECT c.pseudonym AS unit, {PERSON_DIMS}, \
+           CASE WHEN m.pseudonym IS NOT NULL AND b.pseudonym IS NOT NULL THEN 'BOTH' \
+                WHEN m.pseudonym IS NOT NULL THEN 'MUNICIPAL_ONLY' \
+                WHEN b.pseudonym IS NOT NULL THEN 'SOCIAL_INSURANCE_ONLY' \
+                ELSE 'NONE' END AS support_type \
+         FROM cohort_dims c \
+         LEFT JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.decision_year - 1 \
+         LEFT JOIN support_years b ON b.pseudonym = c.pseudonym AND b.year = c.decision_year - 1"
+    )
+}
+
+fn municipal_law_before_sql(_: i32, _: i32) -> String {
+    format!(
+        "SELECT c.pseudonym AS unit, {PERSON_DIMS}, '' AS law FROM cohort_dims c \
+         UNION ALL \
+         SELECT DISTINCT c.pseudonym, {PERSON_DIMS}, i.law FROM cohort_dims c \
+         JOIN intervention_years i ON i.pseudonym = c.pseudonym AND i.year = c.decision_year - 1 AND i.law IN ('SOL', 'LSS') \
+         UNION ALL \
+         SELECT c.pseudonym, {PERSON_DIMS}, 'NONE' FROM cohort_dims c \
+         LEFT JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.decision_year - 1 \
+         WHERE m.pseudonym IS NULL"
+    )
+}
+
+fn benefits_before_sql(_: i32, _: i32) -> String {
+    format!(
+        "SELECT c.pseudonym AS unit, {PERSON_DIMS}, '' AS benefit FROM cohort_dims c \
+         UNION ALL \
+         SELECT c.pseudonym, {PERSON_DIMS}, b.benefit FROM cohort_dims c \
+         JOIN benefit_years b ON b.pseudonym = c.pseudonym AND b.year = c.decision_year - 1"
+    )
+}
+
+fn hsl_before_sql(_: i32, _: i32) -> String {
+    "SELECT c.pseudonym AS unit, c.child_adult, c.sex, '' AS law FROM cohort_dims c \
+     UNION ALL \
+     SELECT DISTINCT c.pseudonym, c.child_adult, c.sex, 'HSL' FROM cohort_dims c \
+     JOIN intervention_years i ON i.pseudonym = c.pseudonym AND i.year = c.decision_year - 1 AND i.law = 'HSL'"
         .into()
 }
 
-/// The statistics implemented so far (the rest of SPEC §5 follows the same pattern).
+fn interventions_before_after_sql(_: i32, _: i32) -> String {
+    let dims = "c.period, c.child_adult, c.outcome, c.age_group, c.birth_country, c.lss_group, c.rejection_reason";
+    format!(
+        "SELECT c.pseudonym AS unit, {dims}, '' AS law, '' AS intervention FROM periods c \
+         UNION ALL \
+         SELECT c.pseudonym, {dims}, i.law, i.intervention FROM periods c \
+         JOIN intervention_years i ON i.pseudonym = c.pseudonym AND i.year = c.support_year AND i.law IN ('SOL', 'LSS') \
+         UNION ALL \
+         SELECT DISTINCT c.pseudonym, {dims}, i.law, 'ALL_' || i.law FROM periods c \
+         JOIN intervention_years i ON i.pseudonym = c.pseudonym AND i.year = c.support_year AND i.law IN ('SOL', 'LSS') \
+         UNION ALL \
+         SELECT c.pseudonym, {dims}, '', 'ALL_MUNICIPAL' FROM periods c \
+         JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.support_year"
+    )
+}
+
+fn no_support_after_sql(_: i32, _: i32) -> String {
+    "SELECT c.pseudonym AS unit, c.outcome, c.child_adult, '' AS support_type FROM cohort_dims c \
+     UNION ALL \
+     SELECT c.pseudonym, c.outcome, c.child_adult, 'NONE' FROM cohort_dims c \
+     LEFT JOIN municipal_years m ON m.pseudonym = c.pseudonym AND m.year = c.decision_year + 1 \
+     LEFT JOIN support_years b ON b.pseudonym = c.pseudonym AND b.year = c.decision_year + 1 \
+     WHERE m.pseudonym IS NULL AND b.pseudonym IS NULL"
+        .into()
+}
+
+fn pa_by_previous_application_sql(_: i32, _: i32) -> String {
+    let dims = "c.period, c.outcome, c.previous_application, c.child_adult";
+    format!(
+        "SELECT c.pseudonym AS unit, {dims}, '' AS law, '' AS intervention FROM periods c \
+         UNION ALL \
+         SELECT c.pseudonym, {dims}, i.law, i.intervention FROM periods c \
+         JOIN intervention_years i ON i.pseudonym = c.pseudonym AND i.year = c.support_year \
+           AND i.law = 'LSS' AND i.intervention = 'PERSONLIG_ASSISTANS'"
+    )
+}
+
+/// The catalogue of SPEC §5, in publication order.
 pub const CATALOGUE: &[Statistic] = &[
     Statistic {
         id: "cohort_flow",
@@ -109,9 +294,66 @@ pub const CATALOGUE: &[Statistic] = &[
         report_tables: "(method transparency)",
         fixed: &["rule"],
         always: &["decision_year"],
-        breakdowns: &[&[]],
-        category: None,
+        breakdowns: &[bd(&[])],
+        category: &[],
+        categories: no_categories,
         sql: cohort_flow_sql,
+        top: None,
+    },
+    Statistic {
+        id: "other_support_before",
+        doc: "Cohort persons by type of other support in the year before the decision (D-1): BOTH municipal support (an \
+              executed SoL or LSS intervention) and social insurance (a payment > 0 of omvårdnadsbidrag/vårdbidrag, \
+              merkostnadsersättning or handikappersättning, attributed to the child for child benefits), MUNICIPAL_ONLY, \
+              SOCIAL_INSURANCE_ONLY, NONE. Denominator: cohort persons in the group.",
+        report_tables: "47, 48, 49; fig. 25-29",
+        fixed: &[],
+        always: &[],
+        breakdowns: BREAKDOWNS,
+        category: &["support_type"],
+        categories: support_types,
+        sql: other_support_before_sql,
+        top: None,
+    },
+    Statistic {
+        id: "municipal_law_before",
+        doc: "Cohort persons with an executed SoL intervention, with an executed LSS intervention, and with no municipal \
+              support (neither), in the year before the decision. A person with both SoL and LSS counts under both, so the \
+              shares do not add up to 100.",
+        report_tables: "50, 51, 52",
+        fixed: &[],
+        always: &[],
+        breakdowns: BREAKDOWNS,
+        category: &["law"],
+        categories: municipal_laws,
+        sql: municipal_law_before_sql,
+        top: None,
+    },
+    Statistic {
+        id: "benefits_before",
+        doc: "Cohort persons with a payment > 0 of each benefit in the year before the decision, attributed to the person it \
+              concerns (the child for benefits paid to parents); omvårdnadsbidrag and vårdbidrag are one category.",
+        report_tables: "53, 54, 55; fig. 30",
+        fixed: &[],
+        always: &[],
+        breakdowns: BREAKDOWNS,
+        category: &["benefit"],
+        categories: benefit_categories,
+        sql: benefits_before_sql,
+        top: None,
+    },
+    Statistic {
+        id: "hsl_before",
+        doc: "Cohort persons with an executed HSL intervention (municipal health care; not municipal support) in the year \
+              before the decision, by children/adults and sex.",
+        report_tables: "text p. 58-59",
+        fixed: &[],
+        always: &[],
+        breakdowns: &[bd(&["child_adult", "sex"])],
+        category: &["law"],
+        categories: hsl_only,
+        sql: hsl_before_sql,
+        top: None,
     },
     Statistic {
         id: "municipal_support_before_after",
@@ -122,26 +364,76 @@ pub const CATALOGUE: &[Statistic] = &[
         fixed: &["period"],
         always: &["outcome"],
         breakdowns: BREAKDOWNS,
-        category: Some("municipal_support"),
+        category: &["municipal_support"],
+        categories: yes_no,
         sql: municipal_support_before_after_sql,
+        top: None,
     },
     Statistic {
-        id: "other_support_before",
-        doc: "Cohort persons by type of other support in the year before the decision: BOTH municipal support (SoL/LSS) and \
-              social insurance (a payment > 0 of omvårdnadsbidrag/vårdbidrag, merkostnadsersättning or handikappersättning, \
-              attributed to the child for child benefits), MUNICIPAL_ONLY, SOCIAL_INSURANCE_ONLY, NONE.",
-        report_tables: "47, 48, 49; fig. 25-29",
+        id: "interventions_before_after",
+        doc: "Cohort persons with each executed SoL and LSS intervention in the year before and the year after the decision, \
+              by outcome, for children and adults by age group, birth country, LSS group and (refusals) rejection reason. \
+              ALL_LSS / ALL_SOL / ALL_MUNICIPAL are DISTINCT persons with any LSS / any SoL / any SoL or LSS intervention \
+              (the report's tables 59-66 print the sums of the intervention rows instead). Shares of ALL_LSS and ALL_SOL \
+              for children and adults are tables 4 and 10.",
+        report_tables: "59-66; 4, 10",
+        fixed: &["period"],
+        always: &["child_adult", "outcome"],
+        breakdowns: INTERVENTION_BREAKDOWNS,
+        category: &["law", "intervention"],
+        categories: intervention_categories,
+        sql: interventions_before_after_sql,
+        top: None,
+    },
+    Statistic {
+        id: "top_interventions",
+        doc: "The three most common single SoL/LSS interventions (rank 1-3, by number of persons; ties by the code list's \
+              order; only interventions someone has) in each group of interventions_before_after, with n, denominator and \
+              share. The numbers are the same cells as in interventions_before_after and are protected together with them.",
+        report_tables: "5, 6-9, 11-15",
+        fixed: &["period"],
+        always: &["child_adult", "outcome"],
+        breakdowns: INTERVENTION_BREAKDOWNS,
+        category: &["law", "intervention"],
+        categories: single_interventions,
+        sql: interventions_before_after_sql,
+        top: Some(3),
+    },
+    Statistic {
+        id: "no_support_after",
+        doc: "Cohort persons with neither municipal support (SoL/LSS) nor social-insurance support (a payment > 0 of the four \
+              benefits) in the year after the decision, by outcome and children/adults.",
+        report_tables: "text p. 65, 70",
         fixed: &[],
-        always: &[],
-        breakdowns: BREAKDOWNS,
-        category: Some("support_type"),
-        sql: other_support_before_sql,
+        always: &["outcome", "child_adult"],
+        breakdowns: &[bd(&[])],
+        category: &["support_type"],
+        categories: none_only,
+        sql: no_support_after_sql,
+        top: None,
+    },
+    Statistic {
+        id: "pa_by_previous_application",
+        doc: "Cohort persons with personal assistance under LSS (an executed PERSONLIG_ASSISTANS intervention) in the year \
+              before and the year after the decision, by outcome, previous application (FORSTA / TIDIGARE: the nearest earlier \
+              qualifying decision was a refusal) and children/adults.",
+        report_tables: "fig. 32, 34",
+        fixed: &["period"],
+        always: &["outcome", "previous_application", "child_adult"],
+        breakdowns: &[bd(&[])],
+        category: &["law", "intervention"],
+        categories: personal_assistance,
+        sql: pa_by_previous_application_sql,
+        top: None,
     },
 ];
 
 pub fn find(id: &str) -> Result<&'static Statistic> {
     CATALOGUE.iter().find(|s| s.id == id).ok_or_else(|| Error::NotFound(format!("no statistic `{id}`")))
 }
+
+/// A set of units (sorted, distinct): what a published number counts.
+pub type Units = Arc<Vec<u32>>;
 
 /// A computed statistic before disclosure control.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +450,9 @@ pub struct Row {
     pub values: Vec<String>,
     pub n: i64,
     pub denominator: Option<i64>,
+    /// The units counted in `n` and in the denominator.
+    pub units: Units,
+    pub denominator_units: Option<Units>,
 }
 
 impl Row {
@@ -166,30 +461,65 @@ impl Row {
     }
 }
 
-/// Finest cells from query results: (dimension values in `dims` order) → n.
-pub fn finest(batches: &[RecordBatch], dims: &[&str]) -> Result<HashMap<Vec<String>, i64>> {
-    let mut out: HashMap<Vec<String>, i64> = HashMap::new();
+/// Interns unit identifiers (pseudonyms, decision references) as small integers, shared by
+/// every statistic of a release so that the same person is the same coordinate everywhere.
+#[derive(Debug, Default)]
+pub struct Universe {
+    ids: HashMap<String, u32>,
+}
+
+impl Universe {
+    pub fn intern(&mut self, unit: &str) -> u32 {
+        if let Some(&i) = self.ids.get(unit) {
+            return i;
+        }
+        let i = self.ids.len() as u32;
+        self.ids.insert(unit.to_string(), i);
+        i
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Finest cells from a statistic's SQL rows: (dimension values in `dims` order) → units.
+pub fn finest(batches: &[RecordBatch], dims: &[&str], universe: &mut Universe) -> Result<HashMap<Vec<String>, Vec<u32>>> {
+    let mut out: HashMap<Vec<String>, Vec<u32>> = HashMap::new();
+    let text = |b: &RecordBatch, name: &str| -> Result<StringArray> {
+        let c = b.column_by_name(name).ok_or_else(|| Error::BadRequest(format!("definition lacks column {name}")))?;
+        let c = cast(c, &DataType::Utf8)?;
+        Ok(c.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<&str>::new())))
+    };
     for b in batches {
-        let cols: Vec<StringArray> = dims
-            .iter()
-            .map(|d| {
-                let c = b.column_by_name(d).ok_or_else(|| Error::BadRequest(format!("definition lacks column {d}")))?;
-                let c = cast(c, &DataType::Utf8)?;
-                Ok(c.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<&str>::new())))
-            })
-            .collect::<Result<_>>()?;
-        let n = cast(b.column_by_name("n").ok_or_else(|| Error::BadRequest("definition lacks n".into()))?, &DataType::Int64)?;
-        let n = n.as_any().downcast_ref::<Int64Array>().cloned().unwrap_or_else(|| Int64Array::from(Vec::<i64>::new()));
+        let cols: Vec<StringArray> = dims.iter().map(|d| text(b, d)).collect::<Result<_>>()?;
+        let units = text(b, "unit")?;
         for i in 0..b.num_rows() {
             let key: Vec<String> = cols.iter().map(|c| if c.is_null(i) { String::new() } else { c.value(i).to_string() }).collect();
-            *out.entry(key).or_default() += n.value(i);
+            out.entry(key).or_default().push(universe.intern(units.value(i)));
         }
+    }
+    for v in out.values_mut() {
+        v.sort_unstable();
+        v.dedup();
     }
     Ok(out)
 }
 
+fn union<'a>(sets: impl Iterator<Item = &'a Vec<u32>>) -> Vec<u32> {
+    let mut all: Vec<u32> = sets.flat_map(|s| s.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// Build the published cube of a statistic from its finest cells.
-pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, i64>, cell_dims: &[&str], years: &[String]) -> Table {
+pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[String]) -> Table {
+    let cell_dims = stat.cell_dims();
     let values_of = |dim: &str| -> Vec<String> {
         if dim == "decision_year" {
             years.to_vec()
@@ -197,19 +527,20 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, i64>, cell_dims: &[&s
             domain(dim).iter().map(|s| s.to_string()).collect()
         }
     };
-    let mut out_dims: Vec<&'static str> = stat.fixed.to_vec();
-    out_dims.extend(stat.always);
-    for b in stat.breakdowns {
-        for d in *b {
-            if !out_dims.contains(d) {
-                out_dims.push(d);
-            }
-        }
-    }
-    if let Some(c) = stat.category {
-        out_dims.push(c);
-    }
     let pos: BTreeMap<&str, usize> = cell_dims.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let ncat = stat.category.len();
+    let nkey = cell_dims.len() - ncat;
+    // Cells by category value; the population rows have an empty category.
+    let mut by_category: HashMap<&[String], Vec<(&[String], &Vec<u32>)>> = HashMap::new();
+    for (k, v) in cells {
+        by_category.entry(&k[nkey..]).or_default().push((&k[..nkey], v));
+    }
+    let all_cells: Vec<(&[String], &Vec<u32>)> = cells.iter().map(|(k, v)| (&k[..nkey], v)).collect();
+    let categories: Vec<Vec<String>> = if ncat == 0 {
+        vec![vec![]]
+    } else {
+        (stat.categories)().into_iter().map(|c| c.into_iter().map(String::from).collect()).collect()
+    };
     let mut rows = Vec::new();
     for breakdown in stat.breakdowns {
         // (dimension, its values incl. TOTAL when it has a margin)
@@ -217,33 +548,43 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, i64>, cell_dims: &[&s
         for d in stat.fixed {
             axes.push((d, values_of(d)));
         }
-        for d in stat.always.iter().chain(breakdown.iter()) {
-            let mut v = values_of(d);
-            v.push(TOTAL.to_string());
+        for d in stat.always.iter().chain(breakdown.dims.iter()) {
+            let v = match breakdown.only.filter(|(od, _)| od == d) {
+                Some((_, only)) => vec![only.to_string()],
+                None => values_of(d).into_iter().chain([TOTAL.to_string()]).collect(),
+            };
             axes.push((d, v));
-        }
-        if let Some(c) = stat.category {
-            axes.push((c, values_of(c)));
         }
         let mut combo = vec![0usize; axes.len()];
         'combos: loop {
             let chosen: BTreeMap<&str, &str> = axes.iter().zip(&combo).map(|((d, v), i)| (*d, v[*i].as_str())).collect();
-            let count = |with_category: bool| -> i64 {
-                cells
-                    .iter()
-                    .filter(|(key, _)| {
-                        chosen.iter().all(|(d, v)| {
-                            if *v == TOTAL || (!with_category && Some(*d) == stat.category) {
-                                return true;
-                            }
-                            pos.get(d).is_some_and(|&p| key[p] == *v)
-                        })
-                    })
-                    .map(|(_, n)| *n)
-                    .sum()
-            };
-            let values = out_dims.iter().map(|d| chosen.get(d).map(|v| v.to_string()).unwrap_or_default()).collect();
-            rows.push(Row { values, n: count(true), denominator: stat.category.map(|_| count(false)) });
+            // Combinations that cannot exist (a child's age group among adults) are not rows.
+            let consistent = chosen.iter().all(|(d, v)| match (child_adult_of(d, v), chosen.get("child_adult")) {
+                (Some(implied), Some(ca)) if *ca != TOTAL => implied == *ca,
+                _ => true,
+            });
+            if consistent {
+                let matches = |key: &[String]| chosen.iter().all(|(d, v)| *v == TOTAL || key[pos[d]] == *v);
+                let denominator: Units = Arc::new(union(all_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
+                let prefix: Vec<String> = cell_dims[..nkey].iter().map(|d| chosen.get(d).map(|v| v.to_string()).unwrap_or_default()).collect();
+                for cat in &categories {
+                    let units: Units = if ncat == 0 {
+                        denominator.clone()
+                    } else {
+                        let cat_cells = by_category.get(cat.as_slice()).map(Vec::as_slice).unwrap_or(&[]);
+                        Arc::new(union(cat_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)))
+                    };
+                    let mut values = prefix.clone();
+                    values.extend(cat.iter().cloned());
+                    rows.push(Row {
+                        values,
+                        n: units.len() as i64,
+                        denominator: (ncat > 0).then_some(denominator.len() as i64),
+                        denominator_units: (ncat > 0).then(|| denominator.clone()),
+                        units,
+                    });
+                }
+            }
             // next combination (odometer)
             let mut k = axes.len();
             loop {
@@ -259,5 +600,34 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, i64>, cell_dims: &[&s
             }
         }
     }
-    Table { statistic: stat.id, dims: out_dims, rows }
+    let table = Table { statistic: stat.id, dims: cell_dims, rows };
+    match stat.top {
+        Some(k) => top(stat, table, k),
+        None => table,
+    }
+}
+
+/// The `k` most common categories of each group (rows that agree on every non-category
+/// dimension), by n, ties by the category order; categories nobody has are not ranked.
+fn top(stat: &Statistic, table: Table, k: usize) -> Table {
+    let ncat = stat.category.len();
+    let nkey = table.dims.len() - ncat;
+    let dims = stat.out_dims();
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < table.rows.len() {
+        let mut j = i;
+        while j < table.rows.len() && table.rows[j].values[..nkey] == table.rows[i].values[..nkey] {
+            j += 1;
+        }
+        let mut group: Vec<&Row> = table.rows[i..j].iter().filter(|r| r.n > 0).collect();
+        group.sort_by(|a, b| b.n.cmp(&a.n)); // stable: ties keep the category order
+        for (rank, r) in group.into_iter().take(k).enumerate() {
+            let mut r = r.clone();
+            r.values.insert(nkey, (rank + 1).to_string());
+            rows.push(r);
+        }
+        i = j;
+    }
+    Table { statistic: table.statistic, dims, rows }
 }

@@ -13,6 +13,7 @@ use tonic::transport::server::Router;
 use tonic::transport::Server;
 
 pub mod access;
+pub mod audit;
 pub mod telemetry;
 pub mod tls;
 

@@ -1,0 +1,89 @@
+//! The full production at a population size: extract → link (a whole linkage job over mTLS),
+//! then the statistics stage split into its parts (SQL + cubes for every statistic; release-wide
+//! disclosure control; the audit; writing the outputs), and the same statistics' SQL on DuckDB
+//! from the same Parquet files, in the same run (`peer/duckdb_statistics.py`, if `duckdb` is
+//! importable by `python3`).
+
+use std::path::Path;
+use std::time::Instant;
+
+use regstat_query::delivery::Delivery;
+use regstat_query::disclosure;
+use regstat_query::engine::{Engine, Years};
+
+use crate::{linkage_job, peak_mib, reset_peak, Row};
+
+pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut rows = vec![linkage_job::run(persons, seed, data, work).await?];
+    let d = Delivery::latest(&work.join("query"))?;
+    let input_rows: u64 = d.manifest.files.iter().map(|f| f.rows).sum();
+    let input_bytes: u64 = d.manifest.files.iter().filter_map(|f| std::fs::metadata(d.dir.join(&f.name)).ok()).map(|m| m.len()).sum();
+    let years = Years::new(2018, 2020)?;
+    let policy = disclosure::Policy::default();
+
+    reset_peak();
+    let t = Instant::now();
+    let engine = Engine::new(&d, years).await?;
+    let tables = engine.compute_all().await?;
+    let seconds = t.elapsed().as_secs_f64();
+    let published: usize = tables.iter().map(|t| t.rows.len()).sum();
+    rows.push(Row {
+        stage: format!("statistics: SQL + cubes, all {} (PERSONS={persons}; {published} rows out)", tables.len()),
+        seconds,
+        rows: input_rows,
+        bytes: input_bytes,
+        peak_mib: peak_mib(),
+    });
+
+    reset_peak();
+    let t = Instant::now();
+    let (released, summary) = disclosure::protect_release(&tables, policy);
+    let seconds = t.elapsed().as_secs_f64();
+    rows.push(Row {
+        stage: format!(
+            "disclosure: primary + secondary over the release ({} cells, {} coordinates, {} primary, {} secondary)",
+            summary.cells, summary.coordinates, summary.primary, summary.secondary
+        ),
+        seconds,
+        rows: summary.cells as u64,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
+    let t = Instant::now();
+    let audit = disclosure::audit(&tables, &released, policy);
+    anyhow::ensure!(audit.passed, "disclosure audit failed: {:?}", audit.problems);
+    rows.push(Row { stage: "disclosure audit (independent re-check)".into(), seconds: t.elapsed().as_secs_f64(), rows: audit.cells as u64, bytes: 0, peak_mib: peak_mib() });
+
+    let t = Instant::now();
+    let (m, _) = regstat_query::output::produce(&d, years, policy, &work.join("out")).await?;
+    let bytes: u64 = m.files.iter().filter_map(|f| std::fs::metadata(work.join("out").join(&f.name)).ok()).map(|x| x.len()).sum();
+    rows.push(Row {
+        stage: "whole production (all of the above + CSV, Parquet, xlsx, manifest)".into(),
+        seconds: t.elapsed().as_secs_f64(),
+        rows: input_rows,
+        bytes,
+        peak_mib: peak_mib(),
+    });
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peer/duckdb_statistics.py");
+    match std::process::Command::new("python3").arg(&script).arg(&d.dir).output() {
+        Ok(out) if out.status.success() => {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let cohort = v["cohort"].as_u64().unwrap_or(0);
+            let ours = engine.sql("SELECT count(*) AS n FROM cohort").await?;
+            let ours = arrow::compute::cast(ours[0].column(0), &arrow::datatypes::DataType::UInt64)?;
+            let ours = ours.as_any().downcast_ref::<arrow::array::UInt64Array>().map(|a| a.value(0)).unwrap_or(0);
+            anyhow::ensure!(cohort == ours, "DuckDB's cohort ({cohort}) differs from ours ({ours})");
+            rows.push(Row {
+                stage: format!("peer: DuckDB {} — the same SQL, finest cells only (cohort {cohort} = ours)", v["duckdb"].as_str().unwrap_or("?")),
+                seconds: v["seconds"].as_f64().unwrap_or(f64::NAN),
+                rows: input_rows,
+                bytes: input_bytes,
+                peak_mib: v["peak_mib"].as_f64().unwrap_or(f64::NAN),
+            });
+        }
+        Ok(out) => eprintln!("DuckDB peer skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
+        Err(e) => eprintln!("DuckDB peer skipped: python3: {e}"),
+    }
+    Ok(rows)
+}

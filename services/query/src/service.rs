@@ -1,0 +1,376 @@
+//! The query service over gRPC (SPEC §2, §7): `regstat.query.v1.Query` (catalogue,
+//! deliveries, whole productions) and Arrow Flight on the same port (one statistic as Arrow).
+//!
+//! Everything released is a statistic of the catalogue out of a release protected as a whole
+//! ([`crate::output::release`]): a statistic fetched on its own carries exactly the numbers and
+//! suppressions of the production for the same delivery and years, so fetching statistics one
+//! by one never reveals more than the production does. Releases are cached per (delivery,
+//! years) and every release — a production or a statistic fetched — is appended to the
+//! hash-chained audit log with the caller's identity.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::{
+    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest,
+    HandshakeResponse, PollInfo, PutResult, SchemaAsIpc, SchemaResult, Ticket,
+};
+use futures::stream;
+use futures::{StreamExt, TryStreamExt};
+use regstat_proto::query::v1 as pb;
+use regstat_server::audit::AuditLog;
+use regstat_server::Access;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::delivery::Delivery;
+use crate::disclosure::Policy;
+use crate::engine::{Engine, Years};
+use crate::error::Error;
+use crate::output::{self, Release};
+use crate::stats;
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::BadRequest(m) => Status::invalid_argument(m),
+            Error::NotFound(m) => Status::not_found(m),
+            e @ Error::Delivery { .. } => Status::failed_precondition(e.to_string()),
+            e => {
+                tracing::error!(error = %e, "query failed");
+                Status::internal(e.to_string())
+            }
+        }
+    }
+}
+
+/// A Flight ticket: the JSON of `regstat.query.v1.ComputeRequest` (every field but
+/// `statistic` optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeTicket {
+    pub statistic: String,
+    #[serde(default)]
+    pub delivery_id: String,
+    #[serde(default)]
+    pub from_year: i32,
+    #[serde(default)]
+    pub to_year: i32,
+}
+
+fn years_of(from: i32, to: i32) -> Result<Years, Error> {
+    if from == 0 && to == 0 {
+        return Years::new(2018, 2020);
+    }
+    Years::new(from, to)
+}
+
+/// The state behind both APIs.
+pub struct QueryState {
+    pub store: PathBuf,
+    /// Runs are written to `out/runs/<run_id>/`; `out/` itself holds the newest run's files.
+    pub out: PathBuf,
+    pub policy: Policy,
+    pub audit: Arc<AuditLog>,
+    cache: Mutex<HashMap<(String, Years), Arc<Release>>>,
+}
+
+impl std::fmt::Debug for QueryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryState").field("store", &self.store).field("out", &self.out).finish_non_exhaustive()
+    }
+}
+
+impl QueryState {
+    pub fn new(store: PathBuf, out: PathBuf, policy: Policy, audit: Arc<AuditLog>) -> Self {
+        QueryState { store, out, policy, audit, cache: Mutex::new(HashMap::new()) }
+    }
+
+    fn delivery(&self, id: &str) -> Result<Delivery, Error> {
+        if id.is_empty() {
+            Delivery::latest(&self.store)
+        } else {
+            Delivery::open(&self.store, id)
+        }
+    }
+
+    /// The protected release of every statistic for a delivery and years (computed once).
+    pub async fn release(&self, delivery: &Delivery, years: Years) -> Result<Arc<Release>, Error> {
+        let key = (delivery.manifest.delivery_id.clone(), years);
+        let mut cache = self.cache.lock().await;
+        if let Some(r) = cache.get(&key) {
+            return Ok(r.clone());
+        }
+        let engine = Engine::new(delivery, years).await?;
+        let rel = Arc::new(output::release(&engine, self.policy).await?);
+        cache.insert(key, rel.clone());
+        Ok(rel)
+    }
+
+    fn record(&self, caller: &str, action: &str, details: serde_json::Value) -> Result<String, Status> {
+        self.audit.append(caller, action, details).map_err(|e| {
+            tracing::error!(error = %e, "audit log refused the entry");
+            Status::internal("the audit log refused the entry: nothing is released")
+        })
+    }
+
+    /// Run a whole production into a new run directory (never overwriting an earlier one: the
+    /// run id is a hash of code version, delivery and parameters, so an existing directory holds
+    /// the same bytes), then refresh `out/` with it.
+    pub async fn produce(&self, delivery_id: &str, years: Years, caller: &str) -> Result<pb::RunProductionResponse, Status> {
+        let d = self.delivery(delivery_id)?;
+        let runs = self.out.join("runs");
+        std::fs::create_dir_all(&runs).map_err(|e| Status::internal(format!("{}: {e}", runs.display())))?;
+        let staging = runs.join(format!(".staging-{}-{}", std::process::id(), rand_suffix()));
+        let result = output::produce(&d, years, self.policy, &staging).await;
+        let (manifest, rel) = match result {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e.into());
+            }
+        };
+        let run_dir = runs.join(&manifest.run_id);
+        if run_dir.exists() {
+            let _ = std::fs::remove_dir_all(&staging);
+        } else {
+            std::fs::rename(&staging, &run_dir).map_err(|e| Status::internal(format!("{}: {e}", run_dir.display())))?;
+        }
+        refresh_latest(&run_dir, &self.out).map_err(|e| Status::internal(format!("{}: {e}", self.out.display())))?;
+        let files: Vec<String> = manifest.files.iter().map(|f| f.name.clone()).chain(["manifest.json".to_string()]).collect();
+        let entry = self.record(
+            caller,
+            "production_released",
+            serde_json::json!({
+                "run_id": manifest.run_id,
+                "delivery_id": manifest.delivery_id,
+                "decision_years": [years.from, years.to],
+                "files": manifest.files.iter().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256})).collect::<Vec<_>>(),
+                "cells": rel.summary.cells,
+                "primary": rel.summary.primary,
+                "secondary": rel.summary.secondary,
+                "audit_passed": rel.audit.passed,
+            }),
+        )?;
+        tracing::info!(run_id = %manifest.run_id, delivery_id = %manifest.delivery_id, "production released");
+        Ok(pb::RunProductionResponse {
+            run_id: manifest.run_id.clone(),
+            delivery_id: manifest.delivery_id,
+            run_dir: format!("runs/{}", manifest.run_id),
+            files,
+            cells: rel.summary.cells as u32,
+            primary_suppressed: rel.summary.primary as u32,
+            secondary_suppressed: rel.summary.secondary as u32,
+            audit_passed: rel.audit.passed,
+            audit_entry: entry,
+        })
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+}
+
+/// Copy a run's files to the top of the output directory (each replaced atomically).
+fn refresh_latest(run_dir: &Path, out: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(run_dir)? {
+        let e = e?;
+        let tmp = out.join(format!(".{}.tmp", e.file_name().to_string_lossy()));
+        std::fs::copy(e.path(), &tmp)?;
+        std::fs::rename(&tmp, out.join(e.file_name()))?;
+    }
+    Ok(())
+}
+
+/// `regstat.query.v1.Query` and Arrow Flight over one [`QueryState`].
+#[derive(Clone)]
+pub struct QueryService {
+    state: Arc<QueryState>,
+    access: Access,
+}
+
+impl QueryService {
+    pub fn new(state: Arc<QueryState>, access: Access) -> Self {
+        QueryService { state, access }
+    }
+
+    async fn compute(&self, t: &ComputeTicket) -> Result<(Arc<Release>, String, Years), Status> {
+        stats::find(&t.statistic)?;
+        let years = years_of(t.from_year, t.to_year)?;
+        let d = self.state.delivery(&t.delivery_id)?;
+        let rel = self.state.release(&d, years).await?;
+        Ok((rel, d.manifest.delivery_id, years))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::query_server::Query for QueryService {
+    async fn list_statistics(&self, request: Request<pb::ListStatisticsRequest>) -> Result<Response<pb::ListStatisticsResponse>, Status> {
+        self.access.check(&request, "ListStatistics")?;
+        let statistics = stats::CATALOGUE
+            .iter()
+            .map(|s| pb::StatisticInfo {
+                id: s.id.into(),
+                doc: s.doc.split_whitespace().collect::<Vec<_>>().join(" "),
+                report_tables: s.report_tables.into(),
+                columns: s.out_dims().iter().map(|d| d.to_string()).chain(["n", "denominator", "share_pct", "suppressed"].map(String::from)).collect(),
+                category: s.category.iter().map(|c| c.to_string()).collect(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListStatisticsResponse { statistics }))
+    }
+
+    async fn list_deliveries(&self, request: Request<pb::ListDeliveriesRequest>) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        self.access.check(&request, "ListDeliveries")?;
+        let deliveries = Delivery::list(&self.state.store)?
+            .into_iter()
+            .map(|m| pb::DeliveryInfo {
+                delivery_id: m.delivery_id.clone(),
+                table_rows: m.files.iter().map(|f| (f.name.trim_end_matches(".parquet").to_string(), f.rows)).collect(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
+    }
+
+    async fn run_production(&self, request: Request<pb::RunProductionRequest>) -> Result<Response<pb::RunProductionResponse>, Status> {
+        self.access.check(&request, "RunProduction")?;
+        let caller = self.access.caller(&request);
+        let r = request.into_inner();
+        let years = years_of(r.from_year, r.to_year)?;
+        Ok(Response::new(self.state.produce(&r.delivery_id, years, &caller).await?))
+    }
+}
+
+type FlightStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+fn parse_ticket(bytes: &[u8]) -> Result<ComputeTicket, Status> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Status::invalid_argument(format!("ticket must be JSON {{\"statistic\", \"delivery_id\", \"from_year\", \"to_year\"}}: {e}"))
+    })
+}
+
+fn flight_info(t: &ComputeTicket, schema: &arrow::datatypes::Schema, rows: usize) -> Result<FlightInfo, Status> {
+    let ticket = serde_json::to_vec(t).map_err(|e| Status::internal(e.to_string()))?;
+    FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(e.to_string()))
+        .map(|i| {
+            i.with_descriptor(FlightDescriptor::new_cmd(ticket.clone()))
+                .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
+                .with_total_records(rows as i64)
+        })
+}
+
+#[tonic::async_trait]
+impl FlightService for QueryService {
+    type HandshakeStream = FlightStream<HandshakeResponse>;
+    type ListFlightsStream = FlightStream<FlightInfo>;
+    type DoGetStream = FlightStream<FlightData>;
+    type DoPutStream = FlightStream<PutResult>;
+    type DoExchangeStream = FlightStream<FlightData>;
+    type DoActionStream = FlightStream<arrow_flight::Result>;
+    type ListActionsStream = FlightStream<ActionType>;
+
+    async fn handshake(&self, _r: Request<Streaming<HandshakeRequest>>) -> Result<Response<Self::HandshakeStream>, Status> {
+        Err(Status::unimplemented("no handshake: callers are authenticated by their TLS certificate"))
+    }
+
+    /// One flight per statistic for the newest delivery and the default years.
+    async fn list_flights(&self, request: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
+        self.access.check(&request, "ListFlights")?;
+        let mut infos = Vec::new();
+        for s in stats::CATALOGUE {
+            let mut t = ComputeTicket { statistic: s.id.into(), ..Default::default() };
+            let (rel, delivery_id, _) = self.compute(&t).await?;
+            t.delivery_id = delivery_id;
+            let table = rel.table(s.id)?;
+            let batch = output::to_batch(&table.dims, &table.rows)?;
+            infos.push(flight_info(&t, &batch.schema(), batch.num_rows()));
+        }
+        Ok(Response::new(stream::iter(infos).boxed()))
+    }
+
+    /// Descriptor `CMD` = the JSON ticket, or `PATH [statistic]`.
+    async fn get_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
+        self.access.check(&request, "GetFlightInfo")?;
+        let d = request.into_inner();
+        let mut t = match d.path.as_slice() {
+            [statistic] => ComputeTicket { statistic: statistic.clone(), ..Default::default() },
+            _ => parse_ticket(&d.cmd)?,
+        };
+        let (rel, delivery_id, _) = self.compute(&t).await?;
+        t.delivery_id = delivery_id;
+        let table = rel.table(&t.statistic)?;
+        let batch = output::to_batch(&table.dims, &table.rows)?;
+        Ok(Response::new(flight_info(&t, &batch.schema(), batch.num_rows())?))
+    }
+
+    async fn poll_flight_info(&self, _r: Request<FlightDescriptor>) -> Result<Response<PollInfo>, Status> {
+        Err(Status::unimplemented("use GetFlightInfo"))
+    }
+
+    async fn get_schema(&self, request: Request<FlightDescriptor>) -> Result<Response<SchemaResult>, Status> {
+        self.access.check(&request, "GetSchema")?;
+        let d = request.into_inner();
+        let statistic = match d.path.as_slice() {
+            [statistic] => statistic.clone(),
+            _ => parse_ticket(&d.cmd)?.statistic,
+        };
+        let s = stats::find(&statistic)?;
+        let schema = output::to_batch(&s.out_dims(), &[])?.schema();
+        let options = arrow::ipc::writer::IpcWriteOptions::default();
+        SchemaResult::try_from(SchemaAsIpc::new(&schema, &options)).map(Response::new).map_err(|e| Status::internal(e.to_string()))
+    }
+
+    /// One statistic, disclosure-controlled, as Arrow. Recorded in the audit log.
+    async fn do_get(&self, request: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
+        self.access.check(&request, "DoGet")?;
+        let caller = self.access.caller(&request);
+        let t = parse_ticket(request.get_ref().ticket.as_ref())?;
+        let (rel, delivery_id, years) = self.compute(&t).await?;
+        let table = rel.table(&t.statistic)?;
+        let batch = output::to_batch(&table.dims, &table.rows)?;
+        let suppressed = table.rows.iter().filter(|r| r.n.is_none()).count();
+        self.state.record(
+            &caller,
+            "statistic_released",
+            serde_json::json!({
+                "statistic": t.statistic,
+                "delivery_id": delivery_id,
+                "decision_years": [years.from, years.to],
+                "rows": batch.num_rows(),
+                "suppressed_counts": suppressed,
+                "audit_passed": rel.audit.passed,
+            }),
+        )?;
+        tracing::info!(statistic = %t.statistic, %delivery_id, rows = batch.num_rows(), "statistic released");
+        let schema = batch.schema();
+        let input = stream::iter([Ok::<_, FlightError>(batch)]);
+        Ok(Response::new(FlightDataEncoderBuilder::new().with_schema(schema).build(input).map_err(Status::from).boxed()))
+    }
+
+    async fn do_put(&self, _r: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
+        Err(Status::unimplemented("the query service does not accept data"))
+    }
+
+    async fn do_exchange(&self, _r: Request<Streaming<FlightData>>) -> Result<Response<Self::DoExchangeStream>, Status> {
+        Err(Status::unimplemented("no exchange: use DoGet"))
+    }
+
+    async fn do_action(&self, request: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {
+        self.access.check(&request, "DoAction")?;
+        Err(Status::invalid_argument("no actions: use the regstat.query.v1.Query service"))
+    }
+
+    async fn list_actions(&self, request: Request<Empty>) -> Result<Response<Self::ListActionsStream>, Status> {
+        self.access.check(&request, "ListActions")?;
+        Ok(Response::new(stream::empty().boxed()))
+    }
+}
