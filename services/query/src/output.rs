@@ -162,8 +162,14 @@ impl Release {
 /// its audit is an error: nothing unprotected leaves the service.
 pub async fn release(engine: &Engine, policy: Policy) -> Result<Release> {
     let tables = engine.compute_all().await?;
-    let (released, summary) = disclosure::protect_release(&tables, policy);
-    let audit = disclosure::audit(&tables, &released, policy);
+    // The linear algebra is seconds of CPU: keep it off the async runtime.
+    let (tables, released, summary, audit) = tokio::task::spawn_blocking(move || {
+        let (released, summary) = disclosure::protect_release(&tables, policy);
+        let audit = disclosure::audit(&tables, &released, policy);
+        (tables, released, summary, audit)
+    })
+    .await
+    .map_err(|e| Error::Disclosure(format!("protection task failed: {e}")))?;
     if !audit.passed {
         return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
     }
@@ -190,6 +196,12 @@ fn parquet_bytes(batch: &RecordBatch, out_dir: &Path) -> Result<Vec<u8>> {
 pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir: &Path) -> Result<(RunManifest, Release)> {
     let engine = Engine::new(delivery, years).await?;
     let rel = release(&engine, policy).await?;
+    let manifest = write_release(delivery, years, policy, &rel, out_dir)?;
+    Ok((manifest, rel))
+}
+
+/// Write an already protected and audited release (blocking file I/O).
+pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Release, out_dir: &Path) -> Result<RunManifest> {
     std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
     let mut files = Vec::new();
     for t in &rel.tables {
@@ -220,5 +232,5 @@ pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir:
     };
     let path: PathBuf = out_dir.join("manifest.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(&path, e))?).map_err(|e| out_err(&path, e))?;
-    Ok((manifest, rel))
+    Ok(manifest)
 }

@@ -128,9 +128,14 @@ impl QueryState {
         let runs = self.out.join("runs");
         std::fs::create_dir_all(&runs).map_err(|e| Status::internal(format!("{}: {e}", runs.display())))?;
         let staging = runs.join(format!(".staging-{}-{}", std::process::id(), rand_suffix()));
-        let result = output::produce(&d, years, self.policy, &staging).await;
-        let (manifest, rel) = match result {
-            Ok(x) => x,
+        // The same cached release a Flight fetch serves; writing the files is blocking I/O.
+        let rel = self.release(&d, years).await?;
+        let (policy, rel2, stage) = (self.policy, rel.clone(), staging.clone());
+        let written = tokio::task::spawn_blocking(move || output::write_release(&d, years, policy, &rel2, &stage))
+            .await
+            .map_err(|e| Status::internal(format!("writing the production: {e}")))?;
+        let manifest = match written {
+            Ok(m) => m,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&staging);
                 return Err(e.into());

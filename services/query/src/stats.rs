@@ -517,6 +517,9 @@ fn union<'a>(sets: impl Iterator<Item = &'a Vec<u32>>) -> Vec<u32> {
     all
 }
 
+/// A finest cell without its category: (dimension values, units).
+type Cell<'a> = (&'a [String], &'a Vec<u32>);
+
 /// Build the published cube of a statistic from its finest cells.
 pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[String]) -> Table {
     let cell_dims = stat.cell_dims();
@@ -531,11 +534,11 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     let ncat = stat.category.len();
     let nkey = cell_dims.len() - ncat;
     // Cells by category value; the population rows have an empty category.
-    let mut by_category: HashMap<&[String], Vec<(&[String], &Vec<u32>)>> = HashMap::new();
+    let mut by_category: HashMap<&[String], Vec<Cell<'_>>> = HashMap::new();
     for (k, v) in cells {
         by_category.entry(&k[nkey..]).or_default().push((&k[..nkey], v));
     }
-    let all_cells: Vec<(&[String], &Vec<u32>)> = cells.iter().map(|(k, v)| (&k[..nkey], v)).collect();
+    let all_cells: Vec<Cell<'_>> = cells.iter().map(|(k, v)| (&k[..nkey], v)).collect();
     let categories: Vec<Vec<String>> = if ncat == 0 {
         vec![vec![]]
     } else {
@@ -621,7 +624,7 @@ fn top(stat: &Statistic, table: Table, k: usize) -> Table {
             j += 1;
         }
         let mut group: Vec<&Row> = table.rows[i..j].iter().filter(|r| r.n > 0).collect();
-        group.sort_by(|a, b| b.n.cmp(&a.n)); // stable: ties keep the category order
+        group.sort_by_key(|r| std::cmp::Reverse(r.n)); // stable: ties keep the category order
         for (rank, r) in group.into_iter().take(k).enumerate() {
             let mut r = r.clone();
             r.values.insert(nkey, (rank + 1).to_string());
