@@ -59,7 +59,7 @@ pub fn kernel() -> Vec<Row> {
 /// TLS on loopback, run one job for 2018–2020 and time it. Peak RSS covers the whole process
 /// (registries' in-memory extracts included).
 pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::Result<Row> {
-    if !data.join("sos/interventions.parquet").exists() {
+    if !crate::generated(data, persons, seed) {
         let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
         tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
     }

@@ -85,6 +85,16 @@ fn data_bytes(batch: &RecordBatch) -> u64 {
     batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64).sum()
 }
 
+/// Whether `data` holds a complete generation of exactly this size and seed (its
+/// `generation.json` says so), so that a stage may reuse it instead of generating again.
+pub(crate) fn generated(data: &std::path::Path, persons: u64, seed: u64) -> bool {
+    let Ok(text) = std::fs::read_to_string(data.join("generation.json")) else { return false };
+    let Ok(report) = serde_json::from_str::<serde_json::Value>(&text) else { return false };
+    report["persons_requested"].as_u64() == Some(persons)
+        && report["seed"].as_u64() == Some(seed)
+        && data.join("sos/interventions.parquet").exists()
+}
+
 fn rows_bytes(batches: &[RecordBatch]) -> (u64, u64) {
     (batches.iter().map(|b| b.num_rows() as u64).sum(), batches.iter().map(data_bytes).sum())
 }
@@ -118,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
 async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
     let data = cli.work.join("data");
 
-    if !cli.reuse || !data.join("sos/interventions.parquet").exists() {
+    if !cli.reuse || !generated(&data, cli.persons, cli.seed) {
         reset_peak();
         let t = Instant::now();
         let cfg = regstat_gen::GenConfig { persons: cli.persons, seed: cli.seed, dirt: 0.0, out_dir: data.clone() };

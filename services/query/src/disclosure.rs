@@ -145,12 +145,33 @@ fn coordinates(sets: &[Units]) -> (Vec<Vec<u32>>, usize) {
 
 /// Sparse vectors over a prime field.
 mod field {
-    use std::collections::{BTreeMap, HashMap};
-
     pub type Vector = Vec<(u32, u64)>;
 
+    /// `a · b` mod p for `a, b < p`. The two primes this module uses have cheap reductions
+    /// (2^61 − 1 is a Mersenne prime, 2^64 ≡ 59 mod 2^64 − 59); any other p takes the division.
     pub fn mul(a: u64, b: u64, p: u64) -> u64 {
-        ((a as u128 * b as u128) % p as u128) as u64
+        let x = a as u128 * b as u128;
+        match p {
+            super::P1 => {
+                let mut r = (x as u64 & super::P1) + (x >> 61) as u64;
+                while r >= super::P1 {
+                    r -= super::P1;
+                }
+                r
+            }
+            super::P2 => {
+                let mut t = x;
+                while t >> 64 != 0 {
+                    t = (t >> 64) * 59 + (t & u64::MAX as u128);
+                }
+                let mut r = t as u64;
+                if r >= super::P2 {
+                    r -= super::P2;
+                }
+                r
+            }
+            _ => (x % p as u128) as u64,
+        }
     }
 
     /// `a - b` mod p for `a, b < p` (no overflow even for p close to 2^64).
@@ -190,37 +211,66 @@ mod field {
         }
     }
 
-    /// An echelon basis: each vector is keyed by its first coordinate (its pivot, coefficient 1).
-    #[derive(Default)]
+    /// An echelon basis: each vector is stored under its first coordinate (its pivot, coefficient
+    /// 1); every other coordinate of a basis vector is larger than its pivot and not a pivot
+    /// when it was inserted.
     pub struct Basis {
-        pub rows: HashMap<u32, Vector>,
+        rows: Vec<Option<Vector>>,
+        rank: usize,
+        /// Dense scratch vector of the coordinate space (all zero between calls).
+        work: Vec<u64>,
     }
 
     impl Basis {
-        /// `v` minus its projection on the span: empty iff `v` is in the span.
-        pub fn reduce(&self, v: &Vector, p: u64) -> Vector {
-            let mut w: BTreeMap<u32, u64> = v.iter().copied().collect();
-            let mut from = 0u32;
-            loop {
-                let next = w.range(from..).find(|(c, _)| self.rows.contains_key(c)).map(|(c, x)| (*c, *x));
-                let Some((c, coef)) = next else { break };
-                for &(j, b) in &self.rows[&c] {
-                    let e = w.entry(j).or_insert(0);
-                    *e = sub(*e, mul(coef, b, p), p);
-                    if *e == 0 {
-                        w.remove(&j);
-                    }
-                }
-                from = c + 1;
-            }
-            w.into_iter().collect()
+        /// An empty basis of a space with `dim` coordinates.
+        pub fn new(dim: usize) -> Self {
+            Basis { rows: vec![None; dim], rank: 0, work: vec![0; dim] }
         }
 
-        /// Add a reduced, normalized, non-empty vector.
+        pub fn rank(&self) -> usize {
+            self.rank
+        }
+
+        /// `v` minus its projection on the span: empty iff `v` is in the span. Works on a
+        /// dense scratch vector, so fill-in costs nothing to look up.
+        pub fn reduce(&mut self, v: &Vector, p: u64) -> Vector {
+            let Some(&(first, _)) = v.first() else { return Vec::new() };
+            let mut last = first as usize;
+            for &(c, x) in v {
+                self.work[c as usize] = x;
+                last = last.max(c as usize);
+            }
+            let mut out = Vec::new();
+            let mut c = first as usize;
+            while c <= last {
+                let coef = self.work[c];
+                if coef != 0 {
+                    if let Some(row) = &self.rows[c] {
+                        for &(j, b) in row {
+                            let j = j as usize;
+                            self.work[j] = sub(self.work[j], mul(coef, b, p), p);
+                            last = last.max(j);
+                        }
+                    } else {
+                        out.push((c as u32, coef));
+                    }
+                    self.work[c] = 0;
+                }
+                c += 1;
+            }
+            out
+        }
+
+        /// Add a reduced, normalized, non-empty vector; returns its pivot.
         pub fn insert(&mut self, v: Vector) -> u32 {
             let pivot = v[0].0;
-            self.rows.insert(pivot, v);
+            self.rows[pivot as usize] = Some(v);
+            self.rank += 1;
             pivot
+        }
+
+        pub fn row(&self, pivot: u32) -> &Vector {
+            self.rows[pivot as usize].as_ref().expect("a pivot of the basis")
         }
     }
 
@@ -278,7 +328,7 @@ fn decide(sets: &[Units], policy: Policy) -> (Vec<Status>, Summary) {
     }
     let mut candidates: Vec<usize> = (0..sets.len()).filter(|&c| sets[c].len() as i64 > policy.threshold).collect();
     candidates.sort_by_key(|&c| (std::cmp::Reverse(sets[c].len()), c));
-    let mut basis = field::Basis::default();
+    let mut basis = field::Basis::new(k);
     for c in candidates {
         let mut r = basis.reduce(&field::ones(&vectors[c]), P1);
         if r.is_empty() {
@@ -294,7 +344,7 @@ fn decide(sets: &[Units], policy: Policy) -> (Vec<Status>, Summary) {
             continue;
         }
         let pivot = basis.insert(r);
-        let b = &basis.rows[&pivot];
+        let b = basis.row(pivot);
         for h in hidden.iter_mut() {
             if h.binary_search_by_key(&pivot, |e| e.0).is_ok() {
                 if let Some(count) = by_residual.get_mut(h) {
@@ -310,7 +360,7 @@ fn decide(sets: &[Units], policy: Policy) -> (Vec<Status>, Summary) {
             }
         }
     }
-    summary.published_rank = basis.rows.len();
+    summary.published_rank = basis.rank();
     (status, summary)
 }
 
@@ -412,8 +462,8 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
     }
     // Span check over the distinct cells, with the shown ones as the basis.
     let sets: Vec<Units> = shown.keys().cloned().collect();
-    let (vectors, _) = coordinates(&sets);
-    let mut basis = field::Basis::default();
+    let (vectors, k) = coordinates(&sets);
+    let mut basis = field::Basis::new(k);
     for (i, is_shown) in shown.values().enumerate() {
         if *is_shown {
             let mut r = basis.reduce(&field::ones(&vectors[i]), P2);
@@ -440,7 +490,7 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
         cells: sets.len(),
         published_cells: sets.len() - hidden_cells,
         hidden_cells,
-        published_rank: basis.rows.len(),
+        published_rank: basis.rank(),
         problems,
     }
 }
@@ -451,6 +501,21 @@ mod tests {
 
     use super::*;
     use crate::stats::Row;
+
+    #[test]
+    fn fast_reductions_agree_with_division() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for p in [P1, P2] {
+                let (a, b) = (x % p, x.rotate_left(29) % p);
+                assert_eq!(field::mul(a, b, p), ((a as u128 * b as u128) % p as u128) as u64);
+                assert_eq!(field::mul(p - 1, p - 1, p), 1);
+            }
+        }
+    }
 
     /// A 2×2 table with all margins: rows A/B × columns X/Y, persons numbered per cell.
     fn two_by_two() -> Table {
