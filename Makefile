@@ -15,7 +15,7 @@ export CARGO_BUILD_JOBS ?= 2
 export CARGO_TARGET_DIR
 
 BIN := $(CARGO_TARGET_DIR)/release
-RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server -p linkage -p regstat-query
+RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server -p linkage -p regstat-query -p regstat-scheduler
 
 .PHONY: help build data demo test bench certs fmt lint clean
 
@@ -38,11 +38,12 @@ demo: build
 	BIN=$(BIN) PERSONS=$(PERSONS) SEED=$(SEED) DIRT=$(DIRT) DATA_DIR=$(DATA_DIR) STATE_DIR=$(STATE_DIR) OUT_DIR=$(OUT_DIR) scripts/demo.sh
 
 test:
+	@scripts/python-deps.sh pyarrow pandas
 	$(CARGO) test --workspace
 
 bench:
 	$(CARGO) build --release -p regstat-bench
-	@python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --user --quiet duckdb || echo "duckdb not installed: the DuckDB peer row is skipped"
+	@scripts/python-deps.sh duckdb || echo "duckdb not installed: the DuckDB peer row is skipped"
 	$(BIN)/regstat-bench --persons $(if $(filter command line,$(origin PERSONS)),$(PERSONS),10500000) --seed $(SEED) --work $(STATE_DIR)/bench
 
 certs:

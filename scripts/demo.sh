@@ -29,22 +29,24 @@ LINK_ADDR=127.0.0.1:${LINKAGE_PORT:-50053}
 FK_ADDR=127.0.0.1:${FK_PORT:-50051}
 SOS_ADDR=127.0.0.1:${SOS_PORT:-50052}
 QUERY_ADDR=127.0.0.1:${QUERY_PORT:-50054}
+# Prometheus metrics (plain HTTP, GET /metrics), one port per service.
+METRICS=(127.0.0.1:${FK_METRICS_PORT:-9101} 127.0.0.1:${SOS_METRICS_PORT:-9102} 127.0.0.1:${LINKAGE_METRICS_PORT:-9103} 127.0.0.1:${QUERY_METRICS_PORT:-9104})
 pids=()
 names=(fk-registry sos-register linkage query)   # in start order, for error messages
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$BIN/fk-registry" --listen "$FK_ADDR" --extracts "$DATA_DIR/fk" --state "$STATE_DIR/fk-registry" $(tls fk-registry) \
+"$BIN/fk-registry" --listen "$FK_ADDR" --metrics-listen "${METRICS[0]}" --extracts "$DATA_DIR/fk" --state "$STATE_DIR/fk-registry" $(tls fk-registry) \
   >"$STATE_DIR/fk-registry/service.log" 2>&1 &
 pids+=($!)
-"$BIN/sos-register" --listen "$SOS_ADDR" --extracts "$DATA_DIR/sos" --state "$STATE_DIR/sos-register" $(tls sos-register) \
+"$BIN/sos-register" --listen "$SOS_ADDR" --metrics-listen "${METRICS[1]}" --extracts "$DATA_DIR/sos" --state "$STATE_DIR/sos-register" $(tls sos-register) \
   >"$STATE_DIR/sos-register/service.log" 2>&1 &
 pids+=($!)
-"$BIN/linkage" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-store "$STATE_DIR/query" \
+"$BIN/linkage" --metrics-listen "${METRICS[2]}" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-store "$STATE_DIR/query" \
   --fk-addr "$FK_ADDR" --sos-addr "$SOS_ADDR" --master-secret-file "$SECRET" $(tls linkage) \
   >"$STATE_DIR/linkage/service.log" 2>&1 &
 pids+=($!)
-"$BIN/query" serve --listen "$QUERY_ADDR" --store "$STATE_DIR/query" --out "$OUT_DIR" $(tls query) \
+"$BIN/query" --metrics-listen "${METRICS[3]}" serve --listen "$QUERY_ADDR" --store "$STATE_DIR/query" --out "$OUT_DIR" $(tls query) \
   >"$STATE_DIR/query/service.log" 2>&1 &
 pids+=($!)
 
@@ -100,11 +102,25 @@ for _ in $(seq 1 100); do
 done
 "$BIN/query" run --addr "$QUERY_ADDR" --delivery "$DELIVERY" --from-year 2018 --to-year 2020 $(tls analytics)
 echo
+echo "== the scheduled production (what the CronJob / systemd timer runs): regstat-scheduler run, as the operator"
+"$BIN/regstat-scheduler" run --linkage-addr "$LINK_ADDR" --query-addr "$QUERY_ADDR" --from-year 2018 --to-year 2020 $(tls operator)
+echo
 "$BIN/linkage" verify-audit --log "$STATE_DIR/query/audit.jsonl"
+echo
+echo "== Prometheus metrics of each service (GET /metrics)"
+scrape() { # host:port -> body
+  exec 5<>"/dev/tcp/${1%:*}/${1#*:}" && printf 'GET /metrics HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$1" >&5 && cat <&5; exec 5<&-
+}
+for i in "${!names[@]}"; do
+  body=$(scrape "${METRICS[$i]}")
+  printf '  %-13s http://%s/metrics  %4d series, %s requests\n' "${names[$i]}" "${METRICS[$i]}" \
+    "$(grep -c '^regstat_' <<<"$body")" \
+    "$(awk -v s="service=\"${names[$i]}\"" '/^regstat_rpc_requests_total/ && index($0, s) {n += $NF} END {print n+0}' <<<"$body")"
+done
 echo
 echo "Deliveries (query side): $STATE_DIR/query/deliveries/"
 echo "Quarantine files:        $STATE_DIR/fk-registry/quarantine/, $STATE_DIR/sos-register/quarantine/"
 echo "Audit logs:              $STATE_DIR/linkage/audit.jsonl, $STATE_DIR/query/audit.jsonl"
-echo "Service logs:            $STATE_DIR/*/service.log"
+echo "Service logs:            $STATE_DIR/*/service.log (every line of a job carries its trace_id across services)"
 echo "Statistics:              $OUT_DIR/ — <statistic>.csv and .parquet, report.xlsx (report layout, Swedish labels),"
 echo "                         disclosure_audit.json, manifest.json; every run is kept in $OUT_DIR/runs/<run_id>/"

@@ -53,7 +53,7 @@ async fn delivery_of_default_data(dir: &Path) -> regstat_query::delivery::Delive
     }
     std::fs::write(dir.join("secret"), [9u8; 48]).expect("secret");
     let linker = std::sync::Arc::new(linkage::runner::Linker::new(
-        linkage::runner::Upstreams { fk: addrs[0], sos: addrs[1], tls: None },
+        linkage::runner::Upstreams::new(addrs[0], addrs[1], None),
         regstat_pseudo::MasterSecret::from_file(&dir.join("secret")).expect("secret"),
         dir.join("query"),
         std::sync::Arc::new(linkage::audit::AuditLog::open(&dir.join("audit.jsonl")).expect("audit")),

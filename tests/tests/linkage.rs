@@ -93,7 +93,15 @@ impl Stack {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state: state.join("linkage"),
             query_store: state.join("query"),
-            upstreams: linkage::runner::Upstreams { fk: fk.addr, sos: sos.addr, tls: Some(material.clone()) },
+            upstreams: linkage::runner::Upstreams {
+                // A registry that stays down fails the job after a short retry budget.
+                backoff: regstat_server::retry::Backoff {
+                    initial: std::time::Duration::from_millis(50),
+                    max: std::time::Duration::from_millis(200),
+                    budget: std::time::Duration::from_millis(800),
+                },
+                ..linkage::runner::Upstreams::new(fk.addr, sos.addr, Some(material.clone()))
+            },
             master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
             tls: Some(material),
             access: Access::new(linkage::server::linkage_policy()),

@@ -442,6 +442,67 @@ mod api {
         Ticket::new(json.as_bytes().to_vec())
     }
 
+    /// Run the documented Python client (pyarrow.flight, mutual TLS) against the live service.
+    async fn python_client(r: &Running, identity: &str, statistic: &str) -> std::process::Output {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python/fetch_statistic.py");
+        let certs = r.certs.path();
+        let args: Vec<String> = vec![
+            script.display().to_string(),
+            "--addr".into(),
+            r.addr.to_string(),
+            "--cert".into(),
+            certs.join(format!("{identity}.pem")).display().to_string(),
+            "--key".into(),
+            certs.join(format!("{identity}.key")).display().to_string(),
+            "--ca".into(),
+            certs.join("ca.pem").display().to_string(),
+            "--statistic".into(),
+            statistic.into(),
+            "--delivery".into(),
+            r.delivery_id.clone(),
+        ];
+        tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(args).output())
+            .await
+            .expect("join")
+            .expect("python3 runs (pyarrow and pandas: see .ci/run)")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_python_pyarrow_flight_client_fetches_a_statistic_over_mtls() {
+        let r = start().await;
+        let out = python_client(&r, "analytics", "municipal_support_before_after").await;
+        assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
+        let csv = String::from_utf8(out.stdout).expect("utf-8");
+
+        let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
+        let e = Engine::new(&d, Years::new(2018, 2020).expect("years")).await.expect("engine");
+        let rel = regstat_query::output::release(&e, Default::default()).await.expect("release");
+        let want = rel.table("municipal_support_before_after").expect("table");
+        let expected = regstat_query::output::tidy_csv(&want.dims, &want.rows);
+        let (got, exp): (Vec<&str>, Vec<&str>) = (csv.lines().collect(), expected.lines().collect());
+        assert_eq!(got.len(), exp.len(), "same rows");
+        assert_eq!(got[0], exp[0], "same columns");
+        let share = want.dims.len() + 2;
+        for (g, x) in got.iter().zip(&exp).skip(1) {
+            let (g, x): (Vec<&str>, Vec<&str>) = (g.split(',').collect(), x.split(',').collect());
+            for (i, (a, b)) in g.iter().zip(&x).enumerate() {
+                if i == share && !a.is_empty() {
+                    let (a, b): (f64, f64) = (a.parse().expect("share"), b.parse().expect("share"));
+                    assert!((a - b).abs() < 1e-9, "share {a} vs {b}");
+                } else {
+                    assert_eq!(a, b, "column {} of {x:?}", i);
+                }
+            }
+        }
+        assert!(csv.lines().any(|l| l.ends_with(",primary")), "suppressed cells arrive as such: {csv}");
+
+        // A linkage identity is refused: a clear error, exit code 1, no traceback.
+        let out = python_client(&r, "linkage", "municipal_support_before_after").await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.starts_with("fetch_statistic: ") && !err.contains("Traceback"), "{err}");
+    }
+
     #[tokio::test]
     async fn analytics_fetches_statistics_and_runs_productions() {
         let r = start().await;

@@ -98,7 +98,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         state: work.join("linkage"),
         query_store: work.join("query"),
-        upstreams: linkage::runner::Upstreams { fk: addrs[0], sos: addrs[1], tls: Some(material.clone()) },
+        upstreams: linkage::runner::Upstreams::new(addrs[0], addrs[1], Some(material.clone())),
         master: MasterSecret::from_file(&secret)?,
         tls: Some(material),
         access: Access::new(linkage::server::linkage_policy()),

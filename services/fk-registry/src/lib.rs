@@ -12,6 +12,8 @@ pub const REGISTER: Register = Register::Fk;
 #[command(name = "fk-registry", version, about = "Försäkringskassan's register holder: persons, registrations, decisions and benefit payments.")]
 pub struct Cli {
     #[command(flatten)]
+    pub config_file: regstat_server::config::ConfigArgs,
+    #[command(flatten)]
     pub registry: RegistryArgs,
     /// Allow whole-dataset streams (DoGet) of person-level data, not only person-filter
     /// exchanges.

@@ -7,6 +7,7 @@
 
 /// The hash-chained audit log (shared with the query service).
 pub use regstat_server::audit;
+pub mod cli;
 pub mod delivery;
 pub mod error;
 pub mod job;

@@ -1,60 +1,26 @@
 //! `linkage serve …` runs the service; `linkage submit …` runs a job against it and shows its
 //! progress; `linkage verify-audit --log …` checks the audit log.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use linkage::cli::{Cli, Command};
 use regstat_proto::linkage::v1 as pb;
 use regstat_proto::linkage::v1::linkage_client::LinkageClient;
 use tonic::transport::Channel;
 
-#[derive(Debug, Parser)]
-#[command(name = "linkage", version, about = "The trusted linkage service: keyed pseudonyms, linkage jobs, deliveries, audit log")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    #[command(flatten)]
-    telemetry: regstat_server::telemetry::TelemetryArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run the service.
-    Serve(linkage::LinkageArgs),
-    /// Submit a linkage job and follow it to the end (exit code 1 if it fails).
-    Submit {
-        #[arg(long, env = "LINKAGE_ADDR", default_value = "127.0.0.1:50053")]
-        addr: SocketAddr,
-        #[arg(long, default_value = "assistans-support")]
-        project: String,
-        #[arg(long, default_value_t = 1)]
-        key_version: u32,
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
-        /// Statistic ids whose variables are needed (repeatable); none = all.
-        #[arg(long = "statistic")]
-        statistics: Vec<String>,
-        /// Our certificate (the operator identity) and the CA.
-        #[command(flatten)]
-        tls: regstat_server::tls::TlsArgs,
-    },
-    /// Verify the audit log's hash chain; reports the first edited, removed or reordered entry.
-    VerifyAudit {
-        #[arg(long)]
-        log: PathBuf,
-    },
-}
-
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    let cli: Cli = regstat_server::config::parse();
     regstat_server::telemetry::init(&cli.telemetry);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => regstat_server::config::report("linkage", &e),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
+            regstat_server::telemetry::start_metrics(&cli.telemetry).await?;
             let config = linkage::LinkageConfig::from_args(args)?;
             let server = linkage::build(config).await?;
             server.run(regstat_server::shutdown_signal()).await?;

@@ -1,13 +1,14 @@
 //! Runs linkage jobs: the domain side of the linkage service (no gRPC server code here).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use regstat_proto::linkage::v1::{JobProgress, JobResult, JobState};
 use regstat_pseudo::{MasterSecret, Pseudonymiser};
 use regstat_registry::RegistryClient;
+use arrow_flight::error::FlightError;
+use regstat_server::retry::{retry, Authority, Backoff, Deadlines};
 use regstat_server::tls::TlsMaterial;
 use tokio::sync::watch;
 
@@ -16,22 +17,39 @@ use crate::delivery::{self, InputFingerprint, KeyInfo, Published};
 use crate::error::{Error, Result};
 use crate::job::{self, JobParams, Pulled};
 
-/// Where the registries are and how to reach them.
+/// Where the registries are and how to reach them: every call has a deadline, and a call that
+/// fails transiently (a registry restarting, unreachable, overloaded) is retried with backoff.
+/// Reads from a registry are idempotent, so a retried pull starts the dataset again.
 #[derive(Debug, Clone)]
 pub struct Upstreams {
-    pub fk: SocketAddr,
-    pub sos: SocketAddr,
+    pub fk: Authority,
+    pub sos: Authority,
     /// `None` = plain text (development only).
     pub tls: Option<TlsMaterial>,
+    pub deadlines: Deadlines,
+    pub backoff: Backoff,
 }
 
 impl Upstreams {
-    async fn connect(&self, service: &'static str, addr: SocketAddr) -> Result<RegistryClient> {
-        let r = match &self.tls {
-            Some(tls) => RegistryClient::connect_tls(addr, tls, service).await,
-            None => RegistryClient::connect(addr).await,
-        };
-        r.map_err(|e| Error::Registry { service, reason: e.to_string() })
+    /// Default deadlines and backoff (see [`regstat_server::retry`]).
+    pub fn new(fk: impl Into<Authority>, sos: impl Into<Authority>, tls: Option<TlsMaterial>) -> Self {
+        Upstreams { fk: fk.into(), sos: sos.into(), tls, deadlines: Deadlines::default(), backoff: Backoff::default() }
+    }
+
+    fn client(&self, service: &'static str, addr: &Authority) -> Result<RegistryClient> {
+        regstat_server::retry::channel(addr, self.tls.as_ref(), service, self.deadlines)
+            .map(RegistryClient::new)
+            .map_err(|e| Error::Registry { service, reason: e.to_string() })
+    }
+}
+
+/// Whether a registry call's failure may pass on retrying.
+fn transient(e: &FlightError) -> bool {
+    match e {
+        FlightError::Tonic(s) => regstat_server::retry::transient(s.code()),
+        // A stream cut off mid-way (the registry went away while sending).
+        FlightError::ProtocolError(_) | FlightError::ExternalError(_) => true,
+        _ => false,
     }
 }
 
@@ -88,8 +106,13 @@ impl Linker {
         lock(&self.jobs).insert(job_id.clone(), JobEntry { progress: rx, result: result.clone() });
         let this = self.clone();
         let id = job_id.clone();
-        tokio::spawn(async move {
+        // The job continues the submitter's trace: its registry calls carry the same trace id.
+        let trace = regstat_server::trace::outgoing();
+        let span = tracing::info_span!("job", job_id = %job_id, trace_id = %trace.trace_hex());
+        let job = async move {
+            let started = std::time::Instant::now();
             let outcome = this.run(&id, &params, &tx).await;
+            regstat_server::metrics::job("linkage", "linkage_job", outcome.is_ok(), started.elapsed());
             let final_result = match outcome {
                 Ok(p) => {
                     let _ = this.audit.append(
@@ -124,7 +147,8 @@ impl Linker {
                 p.fraction = 1.0;
                 p.message = message;
             });
-        });
+        };
+        tokio::spawn(regstat_server::trace::scope(trace, tracing::Instrument::instrument(job, span)));
         Ok(job_id)
     }
 
@@ -154,43 +178,67 @@ impl Linker {
                 p.message = format!("{stage}: {rows} rows so far");
             });
         };
-        let fk = self.upstreams.connect("fk-registry", self.upstreams.fk).await?;
-        let fk_err = |e: arrow_flight::error::FlightError| Error::Registry { service: "fk-registry", reason: e.to_string() };
-        let sos_err = |e: arrow_flight::error::FlightError| Error::Registry { service: "sos-register", reason: e.to_string() };
+        let fk = self.upstreams.client("fk-registry", &self.upstreams.fk)?;
+        let fk_err = |e: FlightError| Error::Registry { service: "fk-registry", reason: e.to_string() };
+        let sos_err = |e: FlightError| Error::Registry { service: "sos-register", reason: e.to_string() };
         let rows = |b: &[arrow::array::RecordBatch]| b.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+        let backoff = self.upstreams.backoff;
         let mut moved = 0u64;
+        let pulled = |service: &str, dataset: &str, b: &[arrow::array::RecordBatch]| {
+            regstat_server::metrics::rows("linkage", dataset, &format!("pulled_from_{service}"), rows(b));
+        };
 
         step("decisions", 0.05, moved);
         let last = format!("{:04}-12", params.to_year);
         let first = format!("{:04}-01", job::FIRST_DECISION_YEAR);
-        let decisions = fk.fetch("decisions", Some((&first, &last))).await.map_err(fk_err)?;
+        let decisions = retry("fk-registry decisions", backoff, transient, || fk.fetch("decisions", Some((&first, &last)))).await.map_err(fk_err)?;
         moved += rows(&decisions);
+        pulled("fk-registry", "decisions", &decisions);
         let cohort: Vec<String> = job::persons_with_decisions(&decisions, params)?.into_iter().collect();
         tracing::info!(job_id, persons = cohort.len(), "persons with a decision in the years");
 
         step("persons", 0.2, moved);
-        let persons = fk.fetch_persons("persons", cohort.clone(), None).await.map_err(fk_err)?;
+        let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
         moved += rows(&persons);
+        pulled("fk-registry", "persons", &persons);
         step("registrations", 0.3, moved);
-        let registrations = fk.fetch_persons("registrations", cohort.clone(), None).await.map_err(fk_err)?;
+        let registrations =
+            retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None)).await.map_err(fk_err)?;
         moved += rows(&registrations);
+        pulled("fk-registry", "registrations", &registrations);
         let (m0, m1) = params.support_months();
         let benefits = if params.needs_benefits() {
             step("benefit_payments", 0.4, moved);
-            let b = fk.fetch_persons("benefit_payments", cohort.clone(), Some((&m0, &m1))).await.map_err(fk_err)?;
+            let b = retry("fk-registry benefit_payments", backoff, transient, || {
+                fk.fetch_persons("benefit_payments", cohort.clone(), Some((&m0, &m1)))
+            })
+            .await
+            .map_err(fk_err)?;
             moved += rows(&b);
+            pulled("fk-registry", "benefit_payments", &b);
             Some(b)
         } else {
             None
         };
-        let mut inputs = fingerprints("fk-registry", fk.load_report().await.map_err(|s| fk_err(s.into()))?, params, false);
+        let report = retry("fk-registry load report", backoff, transient, || async { fk.load_report().await.map_err(FlightError::from) })
+            .await
+            .map_err(fk_err)?;
+        let mut inputs = fingerprints("fk-registry", report, params, false);
         let interventions = if params.needs_interventions() {
             step("interventions", 0.55, moved);
-            let sos = self.upstreams.connect("sos-register", self.upstreams.sos).await?;
+            let sos = self.upstreams.client("sos-register", &self.upstreams.sos)?;
             // Only the cohort's identifiers go to Socialstyrelsen (a semi-join).
-            let i = sos.fetch_persons("interventions", cohort, Some((&m0, &m1))).await.map_err(sos_err)?;
+            let i = retry("sos-register interventions", backoff, transient, || {
+                sos.fetch_persons("interventions", cohort.clone(), Some((&m0, &m1)))
+            })
+            .await
+            .map_err(sos_err)?;
             moved += rows(&i);
-            inputs.extend(fingerprints("sos-register", sos.load_report().await.map_err(|s| sos_err(s.into()))?, params, true));
+            pulled("sos-register", "interventions", &i);
+            let report = retry("sos-register load report", backoff, transient, || async { sos.load_report().await.map_err(FlightError::from) })
+                .await
+                .map_err(sos_err)?;
+            inputs.extend(fingerprints("sos-register", report, params, true));
             Some(i)
         } else {
             None

@@ -25,13 +25,21 @@ pub struct LinkageArgs {
     /// The query side's store (STATE_DIR/query): deliveries are published under `deliveries/`.
     #[arg(long, env = "LINKAGE_QUERY_STORE")]
     pub query_store: PathBuf,
+    /// fk-registry as host:port (a DNS name or an IP address).
     #[arg(long, env = "LINKAGE_FK_ADDR", default_value = "127.0.0.1:50051")]
-    pub fk_addr: SocketAddr,
+    pub fk_addr: regstat_server::retry::Authority,
+    /// sos-register as host:port.
     #[arg(long, env = "LINKAGE_SOS_ADDR", default_value = "127.0.0.1:50052")]
-    pub sos_addr: SocketAddr,
+    pub sos_addr: regstat_server::retry::Authority,
     /// File holding the pseudonymisation master secret (at least 32 bytes). Never logged.
     #[arg(long, env = "LINKAGE_MASTER_SECRET_FILE")]
     pub master_secret_file: PathBuf,
+    /// Deadline of each call to a registry, in seconds (a dataset's stream must start within it).
+    #[arg(long, env = "LINKAGE_CALL_TIMEOUT_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub call_timeout_secs: u64,
+    /// How long a job keeps retrying a registry that is unavailable (e.g. restarting), seconds.
+    #[arg(long, env = "LINKAGE_RETRY_BUDGET_SECS", default_value_t = 120)]
+    pub retry_budget_secs: u64,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -46,6 +54,16 @@ pub enum BuildError {
     Audit(#[from] crate::audit::AuditError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+}
+
+impl LinkageArgs {
+    fn deadlines(&self) -> regstat_server::retry::Deadlines {
+        regstat_server::retry::Deadlines { call: std::time::Duration::from_secs(self.call_timeout_secs), ..Default::default() }
+    }
+
+    fn backoff(&self) -> regstat_server::retry::Backoff {
+        regstat_server::retry::Backoff { budget: std::time::Duration::from_secs(self.retry_budget_secs), ..Default::default() }
+    }
 }
 
 /// Typed configuration.
@@ -72,6 +90,7 @@ pub fn linkage_policy() -> IdentityPolicy {
 
 impl LinkageConfig {
     pub fn from_args(a: LinkageArgs) -> Result<Self, BuildError> {
+        let (deadlines, backoff) = (a.deadlines(), a.backoff());
         let tls = a.tls.load()?;
         let master = MasterSecret::from_file(&a.master_secret_file)?;
         let access = if tls.is_some() { Access::new(linkage_policy()) } else { Access::allow_all() };
@@ -79,7 +98,7 @@ impl LinkageConfig {
             listen: a.listen,
             state: a.state,
             query_store: a.query_store,
-            upstreams: Upstreams { fk: a.fk_addr, sos: a.sos_addr, tls: tls.clone() },
+            upstreams: Upstreams { fk: a.fk_addr, sos: a.sos_addr, tls: tls.clone(), deadlines, backoff },
             master,
             tls,
             access,
@@ -111,7 +130,7 @@ pub async fn build(config: LinkageConfig) -> Result<BoundLinkage, BuildError> {
 
 impl BoundLinkage {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), ServeError> {
-        let mut builder = regstat_server::server_builder();
+        let mut builder = regstat_server::server_builder("linkage");
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.server())?;
         }

@@ -2,6 +2,7 @@
 //! deliveries, disclosure control, and production outputs. It only ever reads the query side's
 //! store; it never sees a personnummer.
 
+pub mod cli;
 pub mod definitions;
 pub mod delivery;
 pub mod disclosure;

@@ -1,95 +1,15 @@
 //! `query`: the query service (`serve`), its clients (`run`, `fetch`, `statistics`), and the
 //! production without a server (`produce`, reading the store directly).
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use anyhow::Context;
 use arrow_flight::{FlightClient, Ticket};
-use clap::{Parser, Subcommand};
+use regstat_query::cli::{Cli, Command};
 use futures::TryStreamExt;
 use regstat_proto::query::v1 as pb;
 use regstat_proto::query::v1::query_client::QueryClient;
 use tonic::transport::Channel;
 use regstat_query::disclosure::Released;
 use regstat_query::output::ReleasedTable;
-
-#[derive(Debug, Parser)]
-#[command(name = "query", version, about = "Statistics on pseudonymised deliveries, disclosure-controlled")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    #[command(flatten)]
-    telemetry: regstat_server::telemetry::TelemetryArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run a production: every statistic, tidy CSV + Parquet and a manifest into --out.
-    Produce {
-        /// The query side's store (STATE_DIR/query).
-        #[arg(long, env = "QUERY_STORE")]
-        store: PathBuf,
-        /// Delivery id; default: the newest delivery in the store.
-        #[arg(long)]
-        delivery: Option<String>,
-        #[arg(long, env = "OUT_DIR", default_value = "out/demo")]
-        out: PathBuf,
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
-    },
-    /// List the statistics with their documentation (no server needed).
-    List,
-    /// Serve the Query API and Arrow Flight (mutual TLS; analytics identities).
-    Serve(regstat_query::server::QueryArgs),
-    /// Ask the query service to run a whole production, then fetch the headline tables over
-    /// Flight and print them (the equivalents of the report's tables 4, 10, 47 and 56).
-    Run {
-        #[command(flatten)]
-        conn: Conn,
-        /// Delivery id; default: the newest delivery in the store.
-        #[arg(long, default_value = "")]
-        delivery: String,
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
-    },
-    /// Fetch one statistic over Arrow Flight and print it as tidy CSV.
-    Fetch {
-        #[command(flatten)]
-        conn: Conn,
-        /// Statistic id (see `query list`).
-        statistic: String,
-        #[arg(long, default_value = "")]
-        delivery: String,
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
-    },
-}
-
-/// How a client reaches the query service.
-#[derive(Debug, clap::Args)]
-struct Conn {
-    #[arg(long, env = "QUERY_ADDR", default_value = "127.0.0.1:50054")]
-    addr: SocketAddr,
-    #[command(flatten)]
-    tls: regstat_server::tls::TlsArgs,
-}
-
-impl Conn {
-    async fn channel(&self) -> anyhow::Result<Channel> {
-        let endpoint = match self.tls.load()? {
-            Some(t) => Channel::from_shared(format!("https://{}", self.addr))?.tls_config(t.client("query"))?,
-            None => Channel::from_shared(format!("http://{}", self.addr))?,
-        };
-        endpoint.connect().await.with_context(|| format!("connecting to the query service at {}", self.addr))
-    }
-}
 
 async fn fetch(channel: Channel, statistic: &str, delivery: &str, from_year: i32, to_year: i32) -> anyhow::Result<ReleasedTable> {
     let stat = regstat_query::stats::find(statistic)?;
@@ -105,9 +25,16 @@ async fn fetch(channel: Channel, statistic: &str, delivery: &str, from_year: i32
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    let cli: Cli = regstat_server::config::parse();
     regstat_server::telemetry::init(&cli.telemetry);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => regstat_server::config::report("query", &e),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::List => {
             for s in regstat_query::stats::CATALOGUE {
@@ -115,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Serve(args) => {
+            regstat_server::telemetry::start_metrics(&cli.telemetry).await?;
             let server = regstat_query::server::build(regstat_query::server::QueryConfig::from_args(args)?).await?;
             server.run(regstat_server::shutdown_signal()).await?;
         }

@@ -17,6 +17,7 @@ use crate::service::{QueryService, QueryState};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
+    /// Address to listen on (port 0 = any free port).
     #[arg(long, env = "QUERY_LISTEN_ADDR", default_value = "127.0.0.1:50054")]
     pub listen: SocketAddr,
     /// The query side's store (STATE_DIR/query): deliveries under `deliveries/`, the audit log.
@@ -98,6 +99,7 @@ impl std::fmt::Debug for BoundQuery {
 pub async fn build(config: QueryConfig) -> Result<BoundQuery, BuildError> {
     std::fs::create_dir_all(&config.store).map_err(|e| BuildError::Config(format!("{}: {e}", config.store.display())))?;
     let audit = Arc::new(AuditLog::open(&config.store.join("audit.jsonl"))?);
+    crate::service::clean_stale_staging(&config.out.join("runs")).map_err(|e| BuildError::Config(format!("{}: {e}", config.out.display())))?;
     let state = Arc::new(QueryState::new(config.store, config.out, config.policy, audit));
     let (listener, local_addr) = regstat_server::bind(config.listen).await?;
     Ok(BoundQuery { local_addr, state, listener, tls: config.tls, access: config.access })
@@ -105,7 +107,7 @@ pub async fn build(config: QueryConfig) -> Result<BoundQuery, BuildError> {
 
 impl BoundQuery {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), ServeError> {
-        let mut builder = regstat_server::server_builder();
+        let mut builder = regstat_server::server_builder("query");
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.server())?;
         }

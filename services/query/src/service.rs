@@ -109,6 +109,11 @@ impl QueryState {
         }
         let engine = Engine::new(delivery, years).await?;
         let rel = Arc::new(output::release(&engine, self.policy).await?);
+        let m = regstat_server::metrics::get();
+        m.released_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query")])).inc_by(rel.summary.cells as u64);
+        for (rule, n) in [("primary", rel.summary.primary), ("secondary", rel.summary.secondary)] {
+            m.suppressed_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query"), ("rule", rule)])).inc_by(n as u64);
+        }
         cache.insert(key, rel.clone());
         Ok(rel)
     }
@@ -124,6 +129,13 @@ impl QueryState {
     /// run id is a hash of code version, delivery and parameters, so an existing directory holds
     /// the same bytes), then refresh `out/` with it.
     pub async fn produce(&self, delivery_id: &str, years: Years, caller: &str) -> Result<pb::RunProductionResponse, Status> {
+        let started = std::time::Instant::now();
+        let result = self.produce_inner(delivery_id, years, caller).await;
+        regstat_server::metrics::job("query", "production", result.is_ok(), started.elapsed());
+        result
+    }
+
+    async fn produce_inner(&self, delivery_id: &str, years: Years, caller: &str) -> Result<pb::RunProductionResponse, Status> {
         let d = self.delivery(delivery_id)?;
         let runs = self.out.join("runs");
         std::fs::create_dir_all(&runs).map_err(|e| Status::internal(format!("{}: {e}", runs.display())))?;
@@ -183,15 +195,38 @@ fn rand_suffix() -> String {
     format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
 }
 
-/// Copy a run's files to the top of the output directory (each replaced atomically).
+/// Copy a run's files to the top of the output directory (each replaced atomically; the
+/// manifest last, so a top-level manifest names files that are already in place). The run
+/// directory under `runs/` is the complete, immutable record; the top level is a convenience.
 fn refresh_latest(run_dir: &Path, out: &Path) -> std::io::Result<()> {
-    for e in std::fs::read_dir(run_dir)? {
-        let e = e?;
-        let tmp = out.join(format!(".{}.tmp", e.file_name().to_string_lossy()));
-        std::fs::copy(e.path(), &tmp)?;
-        std::fs::rename(&tmp, out.join(e.file_name()))?;
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(run_dir)?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+    names.sort_by_key(|n| (n == "manifest.json", n.clone()));
+    for name in names {
+        let tmp = out.join(format!(".{}.tmp", name.to_string_lossy()));
+        std::fs::copy(run_dir.join(&name), &tmp)?;
+        std::fs::rename(&tmp, out.join(&name))?;
     }
     Ok(())
+}
+
+/// Remove staging directories left by a production that was killed mid-write (its process is
+/// gone), so that no partial run lingers under `runs/`. Finished runs are never touched.
+pub fn clean_stale_staging(runs: &Path) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(runs) else { return Ok(0) };
+    let mut removed = 0;
+    for e in entries {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".staging-") else { continue };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            std::fs::remove_dir_all(e.path())?;
+            tracing::warn!(dir = %name, "removed the staging directory of an interrupted production");
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// `regstat.query.v1.Query` and Arrow Flight over one [`QueryState`].

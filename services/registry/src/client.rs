@@ -55,8 +55,12 @@ impl RegistryClient {
         Ok(RegistryClient { channel })
     }
 
+    /// A Flight client whose calls carry the current trace context.
     fn flight(&self) -> FlightClient {
-        FlightClient::new(self.channel.clone())
+        let mut client = FlightClient::new(self.channel.clone());
+        // A traceparent value is plain ASCII, so adding it cannot fail.
+        let _ = client.add_header(regstat_server::trace::TRACEPARENT, &regstat_server::trace::outgoing().header());
+        client
     }
 
     /// Every dataset with schema and counts.
@@ -103,7 +107,7 @@ impl RegistryClient {
 
     /// The registry's load report (read = accepted + quarantined per dataset).
     pub async fn load_report(&self) -> Result<pb::LoadReport, tonic::Status> {
-        Ok(RegistryAdminClient::new(self.channel.clone())
+        Ok(RegistryAdminClient::with_interceptor(self.channel.clone(), regstat_server::trace::interceptor)
             .get_load_report(pb::GetLoadReportRequest {})
             .await?
             .into_inner())

@@ -40,13 +40,14 @@ use crate::store::{MonthRange, RegistryStore};
 /// Flight adapter for one register.
 #[derive(Clone)]
 pub struct RegistryFlight {
+    service: &'static str,
     store: Arc<RegistryStore>,
     access: Access,
 }
 
 impl RegistryFlight {
-    pub fn new(store: Arc<RegistryStore>, access: Access) -> Self {
-        RegistryFlight { store, access }
+    pub fn new(service: &'static str, store: Arc<RegistryStore>, access: Access) -> Self {
+        RegistryFlight { service, store, access }
     }
 
     fn info(&self, name: &str, range: MonthRange, ticket: pb::DatasetTicket) -> Result<FlightInfo, Status> {
@@ -172,6 +173,7 @@ impl FlightService for RegistryFlight {
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         tracing::Span::current().record("dataset", ticket.dataset.as_str()).record("rows", rows);
         tracing::info!("streaming dataset");
+        regstat_server::metrics::rows(self.service, &ticket.dataset, "served", rows as u64);
         Ok(Response::new(encode(schema, batches)))
     }
 
@@ -235,6 +237,7 @@ impl FlightService for RegistryFlight {
             .record("persons", persons.len())
             .record("rows", rows);
         tracing::info!("person-filter exchange answered");
+        regstat_server::metrics::rows(self.service, &cmd.dataset, "served", rows as u64);
         Ok(Response::new(encode(schema, out)))
     }
 

@@ -134,6 +134,11 @@ pub async fn build_with_store(config: RegistryConfig, store: Arc<RegistryStore>)
             rows_quarantined = r.rows_quarantined,
             "extract validated"
         );
+        let m = regstat_server::metrics::get();
+        for (state, n) in [("read", r.rows_read), ("accepted", r.rows_accepted), ("quarantined", r.rows_quarantined)] {
+            let labels = regstat_server::metrics::labels(&[("service", config.service), ("dataset", &r.dataset.to_string()), ("state", state)]);
+            m.extract_rows.get_or_create(&labels).set(n as i64);
+        }
     }
     let (listener, local_addr) = regstat_server::bind(config.listen).await?;
     Ok(RegistryServer { local_addr, store, listener, config })
@@ -142,9 +147,9 @@ pub async fn build_with_store(config: RegistryConfig, store: Arc<RegistryStore>)
 impl RegistryServer {
     /// Serve Flight, RegistryAdmin, health and reflection until `shutdown` resolves.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), ServeError> {
-        let flight = crate::flight::RegistryFlight::new(self.store.clone(), self.config.access.clone());
+        let flight = crate::flight::RegistryFlight::new(self.config.service, self.store.clone(), self.config.access.clone());
         let admin = AdminService::new(self.config.service, self.store.clone(), self.config.access.clone());
-        let mut builder = regstat_server::server_builder();
+        let mut builder = regstat_server::server_builder(self.config.service);
         if let Some(tls) = &self.config.tls {
             builder = builder.tls_config(tls.server())?;
         }

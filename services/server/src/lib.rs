@@ -14,8 +14,12 @@ use tonic::transport::Server;
 
 pub mod access;
 pub mod audit;
+pub mod config;
+pub mod metrics;
+pub mod retry;
 pub mod telemetry;
 pub mod tls;
+pub mod trace;
 
 pub use access::{Access, Peer, Policy};
 
@@ -40,19 +44,24 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeEr
     Ok((listener, local))
 }
 
-/// A tonic server builder with the platform's defaults (HTTP/2 keepalive, TCP_NODELAY).
-pub fn server_builder() -> Server {
+/// The layers every server runs: trace context, `rpc` span and request metrics.
+pub type Layers = tower::layer::util::Stack<trace::ObserveLayer, tower::layer::util::Identity>;
+
+/// A tonic server builder with the platform's defaults (HTTP/2 keepalive, TCP_NODELAY) and the
+/// observing layer ([`trace::ObserveLayer`]) for `service`.
+pub fn server_builder(service: &'static str) -> Server<Layers> {
     Server::builder()
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .layer(trace::ObserveLayer::new(service))
 }
 
 /// Add gRPC health (`grpc.health.v1`) and reflection (v1, listing our protos and health) to a
 /// router. The returned reporter marks services serving / not serving.
 pub async fn with_health_and_reflection(
-    mut builder: Server,
+    mut builder: Server<Layers>,
     serving: &[&str],
-) -> Result<(Router, HealthReporter), ServeError> {
+) -> Result<(Router<Layers>, HealthReporter), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in serving {
         reporter.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
@@ -68,7 +77,7 @@ pub async fn with_health_and_reflection(
 
 /// Serve `router` on an already-bound listener until `shutdown` resolves.
 pub async fn serve(
-    router: Router,
+    router: Router<Layers>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {

@@ -12,6 +12,8 @@ pub const REGISTER: Register = Register::Sos;
 #[command(name = "sos-register", version, about = "Socialstyrelsen's register holder: executed municipal interventions (SoL, LSS, HSL). Returns only the persons asked for (SPEC §2) unless started with `--allow-full-export`.")]
 pub struct Cli {
     #[command(flatten)]
+    pub config_file: regstat_server::config::ConfigArgs,
+    #[command(flatten)]
     pub registry: RegistryArgs,
     /// Allow whole-dataset streams (DoGet) of person-level data, not only person-filter
     /// exchanges.
