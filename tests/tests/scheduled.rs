@@ -1,6 +1,7 @@
 //! Scheduled production over the whole in-process stack (two registries, linkage, query; real
 //! gRPC with mutual TLS on 127.0.0.1:0): a run survives a registry restart mid-run, writes a
-//! new complete run directory and never touches an earlier one; the trace id of the run reaches
+//! new complete run directory and never touches an earlier one; so does a run that starts while
+//! the linkage service is down; the trace id of the run reaches
 //! the registry's logs; every service's metrics are scrapeable.
 
 use std::collections::BTreeMap;
@@ -129,22 +130,27 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
     let fk = start_registry(fk_cfg(), &certs, "fk-registry", None).await;
     let sos = start_registry(sos_register::test_config(&data.join("sos"), &state.join("sos-register")), &certs, "sos-register", None).await;
     let material = TlsMaterial::from_dir(&certs, "linkage").expect("cert");
-    let mut upstreams = linkage::runner::Upstreams::new(fk.addr, sos.addr, Some(material.clone()));
-    upstreams.backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_millis(500), budget: Duration::from_secs(30) };
-    let linkage_server = linkage::build(linkage::LinkageConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        state: state.join("linkage"),
-        query_store: state.join("query"),
-        upstreams,
-        master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
-        tls: Some(material),
-        access: Access::new(linkage::server::linkage_policy()),
-    })
-    .await
-    .expect("linkage builds");
-    let linkage = spawn(linkage_server.local_addr, |rx| async move {
-        linkage_server.run(async move { let _ = rx.await; }).await.expect("serves")
-    });
+    let (fk_addr, sos_addr) = (fk.addr, sos.addr);
+    let start_linkage = |addr: SocketAddr| {
+        let mut upstreams = linkage::runner::Upstreams::new(fk_addr, sos_addr, Some(material.clone()));
+        upstreams.backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_millis(500), budget: Duration::from_secs(30) };
+        let config = linkage::LinkageConfig {
+            listen: addr,
+            state: state.join("linkage"),
+            query_store: state.join("query"),
+            upstreams,
+            master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
+            tls: Some(material.clone()),
+            access: Access::new(linkage::server::linkage_policy()),
+        };
+        async move {
+            let server = linkage::build(config).await.expect("linkage builds");
+            spawn(server.local_addr, |rx| async move {
+                server.run(async move { let _ = rx.await; }).await.expect("serves")
+            })
+        }
+    };
+    let linkage = start_linkage(SocketAddr::from(([127, 0, 0, 1], 0))).await;
     let query_server = regstat_query::server::build(regstat_query::server::QueryConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         store: state.join("query"),
@@ -160,8 +166,9 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
     });
 
     let operator = TlsMaterial::from_dir(&certs, "operator").expect("cert");
+    let linkage_addr = linkage.addr;
     let schedule = |from, to| {
-        let mut s = Schedule::new(linkage.addr, query.addr, Some(operator.clone()), from, to);
+        let mut s = Schedule::new(linkage_addr, query.addr, Some(operator.clone()), from, to);
         s.backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_millis(500), budget: Duration::from_secs(30) };
         s
     };
@@ -175,7 +182,6 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
     assert_complete(&out.join(&first.production.run_dir));
 
     // The next run starts while fk-registry is down and it comes back mid-run.
-    let fk_addr = fk.addr;
     fk.stop().await;
     let s2 = schedule(2019, 2020);
     let second = tokio::spawn(async move { run_once(&s2, &|_: &str| {}).await });
@@ -206,7 +212,19 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
     // Running the same production again finds the same run and rewrites nothing.
     let again = run_once(&schedule(2019, 2020), &quiet).await.expect("third run");
     assert_eq!(again.production.run_id, second.production.run_id);
-    assert_eq!(runs(&out), (names, after));
+    assert_eq!(runs(&out), (names, after.clone()));
+
+    // The linkage service is down when a run starts and comes back: the submission is retried.
+    linkage.stop().await;
+    let s4 = schedule(2020, 2020);
+    let fourth = tokio::spawn(async move { run_once(&s4, &|_: &str| {}).await });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!fourth.is_finished(), "the run waits for the linkage service instead of failing");
+    let linkage = start_linkage(linkage_addr).await;
+    let fourth = fourth.await.expect("join").expect("the run survives the linkage restart");
+    assert_complete(&out.join(&fourth.production.run_dir));
+    assert_eq!(runs(&out).0.len(), 3, "one more run, nothing else");
+    assert!(runs(&out).1.iter().all(|(p, h)| after.get(p).is_none_or(|old| old == h)), "earlier runs untouched");
 
     // The scheduler's trace id reached the registry through the linkage service.
     let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8 logs");
@@ -227,6 +245,7 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
         "regstat_job_duration_seconds_count{service=\"linkage\",job=\"linkage_job\",outcome=\"succeeded\"}",
         "regstat_job_duration_seconds_count{service=\"query\",job=\"production\",outcome=\"succeeded\"}",
         "regstat_call_retries_total{call=\"fk-registry decisions\"}",
+        "regstat_call_retries_total{call=\"linkage SubmitJob\"}",
     ] {
         assert!(body.contains(series), "missing {series}");
     }

@@ -48,6 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run { conn, delivery, from_year, to_year } => {
             let channel = conn.channel().await?;
+            eprintln!("running the production (every statistic, disclosure control and audit over the whole release)…");
             let r = QueryClient::new(channel.clone())
                 .run_production(pb::RunProductionRequest { delivery_id: delivery, from_year, to_year })
                 .await
