@@ -31,12 +31,8 @@ pub enum Command {
         /// Output root: runs go to <out>/runs/<run_id>/, the newest is copied to <out>/.
         #[arg(long, env = "OUT_DIR", default_value = "out/demo")]
         out: PathBuf,
-        /// First decision year.
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        /// Last decision year.
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
+        #[command(flatten)]
+        years: YearsArgs,
     },
     /// List the statistics with their documentation (no server needed).
     List,
@@ -50,12 +46,8 @@ pub enum Command {
         /// Delivery id; default: the newest delivery in the store.
         #[arg(long, default_value = "")]
         delivery: String,
-        /// First decision year.
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        /// Last decision year.
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
+        #[command(flatten)]
+        years: YearsArgs,
     },
     /// Fetch one statistic over Arrow Flight and print it as tidy CSV.
     Fetch {
@@ -66,13 +58,20 @@ pub enum Command {
         /// Delivery id (empty: the newest delivery in the store).
         #[arg(long, default_value = "")]
         delivery: String,
-        /// First decision year.
-        #[arg(long, default_value_t = 2018)]
-        from_year: i32,
-        /// Last decision year.
-        #[arg(long, default_value_t = 2020)]
-        to_year: i32,
+        #[command(flatten)]
+        years: YearsArgs,
     },
+}
+
+/// The decision years of a production or a statistic.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct YearsArgs {
+    /// First decision year.
+    #[arg(long, default_value_t = 2018)]
+    pub from_year: i32,
+    /// Last decision year.
+    #[arg(long, default_value_t = 2020)]
+    pub to_year: i32,
 }
 
 /// How a client reaches the query service.

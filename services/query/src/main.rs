@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use arrow_flight::{FlightClient, Ticket};
-use regstat_query::cli::{Cli, Command};
+use regstat_query::cli::{Cli, Command, YearsArgs};
 use futures::TryStreamExt;
 use regstat_proto::query::v1 as pb;
 use regstat_proto::query::v1::query_client::QueryClient;
@@ -46,7 +46,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = regstat_query::server::build(regstat_query::server::QueryConfig::from_args(args)?).await?;
             server.run(regstat_server::shutdown_signal()).await?;
         }
-        Command::Run { conn, delivery, from_year, to_year } => {
+        Command::Run { conn, delivery, years } => {
+            let YearsArgs { from_year, to_year } = years;
             let channel = conn.channel().await?;
             eprintln!("running the production (every statistic, disclosure control and audit over the whole release)…");
             let r = QueryClient::new(channel.clone())
@@ -69,11 +70,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.audit_entry
             );
         }
-        Command::Fetch { conn, statistic, delivery, from_year, to_year } => {
+        Command::Fetch { conn, statistic, delivery, years } => {
+            let YearsArgs { from_year, to_year } = years;
             let t = fetch(conn.channel().await?, &statistic, &delivery, from_year, to_year).await?;
             print!("{}", regstat_query::output::tidy_csv(&t.dims, &t.rows));
         }
-        Command::Produce { store, delivery, out, from_year, to_year } => {
+        Command::Produce { store, delivery, out, years } => {
+            let YearsArgs { from_year, to_year } = years;
             let d = match delivery {
                 Some(id) => regstat_query::delivery::Delivery::open(&store, &id)?,
                 None => regstat_query::delivery::Delivery::latest(&store)?,

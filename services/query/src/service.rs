@@ -210,7 +210,8 @@ fn refresh_latest(run_dir: &Path, out: &Path) -> std::io::Result<()> {
 }
 
 /// Remove staging directories left by a production that was killed mid-write (its process is
-/// gone), so that no partial run lingers under `runs/`. Finished runs are never touched.
+/// gone), so that no partial run lingers under `runs/`. Finished runs are never touched. Called
+/// once when the server starts.
 pub fn clean_stale_staging(runs: &Path) -> std::io::Result<usize> {
     let Ok(entries) = std::fs::read_dir(runs) else { return Ok(0) };
     let mut removed = 0;
@@ -218,8 +219,10 @@ pub fn clean_stale_staging(runs: &Path) -> std::io::Result<usize> {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix(".staging-") else { continue };
+        // At start-up no production of this process runs yet, so a directory named with our own
+        // pid is an earlier incarnation's (a container's service is often pid 1 every time).
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        let alive = pid.is_some_and(|p| p != std::process::id() && Path::new(&format!("/proc/{p}")).exists());
         if !alive {
             std::fs::remove_dir_all(e.path())?;
             tracing::warn!(dir = %name, "removed the staging directory of an interrupted production");
@@ -412,5 +415,25 @@ impl FlightService for QueryService {
     async fn list_actions(&self, request: Request<Empty>) -> Result<Response<Self::ListActionsStream>, Status> {
         self.access.check(&request, "ListActions")?;
         Ok(Response::new(stream::empty().boxed()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_up_removes_interrupted_staging_but_no_run() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let runs = out.path().join("runs");
+        // An earlier incarnation with our pid (pid 1 in every container), one of a process that
+        // is gone, and a finished run.
+        for d in [format!(".staging-{}-1", std::process::id()), ".staging-4294967294-2".to_string(), "0123abcd".to_string()] {
+            std::fs::create_dir_all(runs.join(&d)).expect("mkdir");
+            std::fs::write(runs.join(&d).join("manifest.json"), "{}").expect("write");
+        }
+        assert_eq!(clean_stale_staging(&runs).expect("cleans"), 2);
+        let left: Vec<String> = std::fs::read_dir(&runs).expect("runs").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(left, vec!["0123abcd".to_string()]);
     }
 }

@@ -119,7 +119,6 @@ pub async fn run_once(s: &Schedule, progress: &dyn Progress) -> Result<Outcome, 
 }
 
 async fn run_traced(s: &Schedule, progress: &dyn Progress, ctx: TraceContext) -> Result<Outcome, Error> {
-    let started = Instant::now();
     let deadlines = Deadlines { call: s.call_timeout, ..Deadlines::default() };
     let linkage = LinkageClient::new(retry::channel(&s.linkage, s.tls.as_ref(), "linkage", deadlines)?);
     let query = QueryClient::new(retry::channel(&s.query, s.tls.as_ref(), "query", deadlines)?);
@@ -149,7 +148,6 @@ async fn run_traced(s: &Schedule, progress: &dyn Progress, ctx: TraceContext) ->
     })
     .await
     .map_err(call_error("RunProduction"))?;
-    regstat_server::metrics::job("scheduler", "scheduled_production", true, started.elapsed());
     progress.note(&format!(
         "run {} written to OUT_DIR/{} ({} files; {} cells, {} primary and {} secondary suppressions; audit {})",
         production.run_id,

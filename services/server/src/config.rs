@@ -103,24 +103,8 @@ pub fn layer(cmd: Command, path: &Path) -> Result<Command, ConfigError> {
             return Err(fail("`config` cannot name another file".into()));
         }
         let values = values_of(value).ok_or_else(|| fail(format!("`{key}`: expected a string, number, boolean or a list of them (the file is flat, no sections)")))?;
-        // Every command (the top level and its subcommands) that has this flag.
-        let mut found = false;
-        if let Some(arg) = find(&cmd, &long) {
-            check(&cmd, &arg, key, &values).map_err(fail)?;
-            cmd = cmd.mut_arg(arg.get_id().clone(), |a| with_defaults(a, &values));
-            found = true;
-        }
-        let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
-        for sub in subs {
-            let sub_cmd = cmd.find_subcommand(&sub).expect("listed subcommand").clone();
-            if let Some(arg) = find(&sub_cmd, &long) {
-                check(&sub_cmd, &arg, key, &values).map_err(fail)?;
-                let id = arg.get_id().clone();
-                let values = values.clone();
-                cmd = cmd.mut_subcommand(sub, move |s| s.mut_arg(id, |a| with_defaults(a, &values)));
-                found = true;
-            }
-        }
+        let (layered, found) = apply(cmd, &long, key, &values).map_err(fail)?;
+        cmd = layered;
         if !found {
             let mut known: Vec<String> = known_keys(&cmd);
             known.sort();
@@ -129,6 +113,27 @@ pub fn layer(cmd: Command, path: &Path) -> Result<Command, ConfigError> {
         }
     }
     Ok(cmd)
+}
+
+/// Give the flag `long` of `cmd` and of every subcommand that has it `values` as defaults;
+/// whether any had it.
+fn apply(mut cmd: Command, long: &str, key: &str, values: &[String]) -> Result<(Command, bool), String> {
+    let mut found = false;
+    if let Some(arg) = find(&cmd, long) {
+        check(&arg, key, values)?;
+        cmd = cmd.mut_arg(arg.get_id().clone(), |a| with_defaults(a, values));
+        found = true;
+    }
+    let subs: Vec<Command> = cmd.get_subcommands().cloned().collect();
+    for sub in subs {
+        let name = sub.get_name().to_string();
+        let (sub, has) = apply(sub, long, key, values)?;
+        if has {
+            cmd = cmd.mut_subcommand(name, |_| sub);
+            found = true;
+        }
+    }
+    Ok((cmd, found))
 }
 
 fn one_line(s: &str) -> String {
@@ -164,7 +169,7 @@ fn known_keys(cmd: &Command) -> Vec<String> {
 
 /// Run the flag's own value parser on each value (through a one-flag probe command), so that a
 /// bad value names the file and key.
-fn check(_cmd: &Command, arg: &Arg, key: &str, values: &[String]) -> Result<(), String> {
+fn check(arg: &Arg, key: &str, values: &[String]) -> Result<(), String> {
     use clap::ArgAction;
     let action = arg.get_action();
     if values.len() > 1 && !matches!(action, ArgAction::Append) {
@@ -204,24 +209,8 @@ fn with_defaults(arg: Arg, values: &[String]) -> Arg {
     }
 }
 
-/// Render an error and its causes on one line, without repeating a cause the message already
-/// contains (our errors often embed their source).
-pub fn error_line(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        source = s.source();
-    }
-    one_line(&line)
-}
-
-/// For `main`: print a start-up or run failure as one line prefixed by the program name and
-/// return the exit code (2 for configuration, 1 otherwise is the caller's choice).
+/// For `main`: print a start-up or run failure as one line prefixed by the program name, its
+/// causes joined without repeating one the message already contains; returns exit code 1.
 pub fn report(program: &str, e: &anyhow::Error) -> std::process::ExitCode {
     let mut line = e.to_string();
     for s in e.chain().skip(1) {

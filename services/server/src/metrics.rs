@@ -43,7 +43,7 @@ pub struct Metrics {
     pub rpc_requests: Family<Labels, Counter>,
     /// `regstat_rpc_duration_seconds{service, method}`: until the response headers.
     pub rpc_seconds: Histograms,
-    /// `regstat_rows_total{service, dataset, direction}`: rows served, pulled or delivered.
+    /// `regstat_rows_total{service, dataset, direction}`: rows served by a registry, pulled by linkage.
     pub rows: Family<Labels, Counter>,
     /// `regstat_extract_rows{service, dataset, state=read|accepted|quarantined}` of the loaded extracts.
     pub extract_rows: Family<Labels, Gauge>,
@@ -71,7 +71,7 @@ impl Metrics {
         let rpc_seconds: Histograms = Family::new_with_constructor(latency_buckets);
         registry.register("rpc_duration_seconds", "gRPC request latency until the response headers", rpc_seconds.clone());
         let rows = Family::<Labels, Counter>::default();
-        registry.register("rows", "Rows moved: served by a registry, pulled or delivered by linkage, read by the query side", rows.clone());
+        registry.register("rows", "Rows moved: served by a registry (direction=served), pulled by linkage (direction=pulled_from_<registry>)", rows.clone());
         let extract_rows = Family::<Labels, Gauge>::default();
         registry.register("extract_rows", "Rows of the loaded extracts: read, accepted and quarantined", extract_rows.clone());
         let released_cells = Family::<Labels, Counter>::default();

@@ -70,7 +70,7 @@ where
                 attempt += 1;
                 let wait = backoff.wait(attempt).min(backoff.budget.saturating_sub(start.elapsed()));
                 tracing::warn!(call = what, attempt, wait_ms = wait.as_millis() as u64, error = %e, "transient failure; retrying");
-                crate::metrics::get().retries.get_or_create(&vec![("call".to_string(), what.to_string())]).inc();
+                crate::metrics::get().retries.get_or_create(&crate::metrics::labels(&[("call", what)])).inc();
                 tokio::time::sleep(wait).await;
             }
             Err(e) => return Err(e),
