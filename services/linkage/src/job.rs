@@ -8,7 +8,7 @@
 //! | table | columns | rows |
 //! |---|---|---|
 //! | `persons` | pseudonym, sex, birth_year, birth_country (`INRIKES`/`UTRIKES`) | those persons with an accepted persons row |
-//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day and no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out) |
+//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day, the person is born on or before it and has no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out); never a samordningsnummer, whatever registration rows the extract has |
 //! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 2002 ..= `to` of those persons (earlier ones decide *first vs earlier application*); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
 //! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
 //! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
@@ -165,6 +165,17 @@ fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values))
 }
 
+/// Whether a person born on `birth`, dead on `death` (if ever) and with registration periods
+/// `periods` (`[from, to)`, `to = None` while still registered) is registered on day `d`
+/// (SPEC §4.3). All dates are days since 1970-01-01. Nobody is registered before their birth
+/// date, whatever the periods say, nor on or after their death date.
+fn registered_on(d: i32, birth: i32, death: Option<i32>, periods: &[(i32, Option<i32>)]) -> bool {
+    let born = birth <= d;
+    let alive = death.is_none_or(|death| death > d);
+    let covered = periods.iter().any(|(from, to)| *from <= d && to.is_none_or(|t| d < t));
+    born && alive && covered
+}
+
 /// Pseudonymise and minimise. CPU-bound: call from `spawn_blocking`.
 pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) -> Result<Tables> {
     let cohort = persons_with_decisions(&pulled.decisions, params)?;
@@ -175,7 +186,8 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     // persons
     let mut persons: Vec<(String, String, i32, &'static str)> = Vec::new();
     let mut deaths: HashMap<u64, i32> = HashMap::new();
-    let mut in_persons: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    // Birth date (days) of everyone with an accepted persons row.
+    let mut births: HashMap<u64, i32> = HashMap::new();
     for b in &pulled.persons {
         let pnr = col::<StringArray>(b, "personnummer")?;
         let sex = col::<StringArray>(b, "sex")?;
@@ -192,7 +204,9 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             if death.is_valid(i) {
                 deaths.insert(p.as_u64(), death.value(i));
             }
-            in_persons.insert(p.as_u64());
+            if birth.is_valid(i) {
+                births.insert(p.as_u64(), birth.value(i));
+            }
             persons.push((pseudo(p), sex.value(i).to_string(), year, region));
         }
     }
@@ -228,15 +242,19 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     for (key_u64, ps) in &periods {
         // Without an accepted persons row (no birth date, sex or birth country) a person is
         // not in the population register as delivered, and so never counts as registered.
-        if !in_persons.contains(key_u64) {
+        let Some(&birth) = births.get(key_u64) else {
+            continue;
+        };
+        let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
+        // A samordningsnummer is never registered (folkbokförd), even when an inconsistent
+        // extract has a registration row for it (SPEC §4.3): enforced, not assumed.
+        if p.is_coordination() {
             continue;
         }
-        let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
+        let death = deaths.get(key_u64).copied();
         for year in params.snapshot_years() {
             let d = days(NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Error::Internal("date".into()))?);
-            let alive = deaths.get(key_u64).is_none_or(|death| *death > d);
-            let covered = ps.iter().any(|(from, to)| *from <= d && to.is_none_or(|t| d < t));
-            if alive && covered {
+            if registered_on(d, birth, death, ps) {
                 registered.push((pseudo(p), year));
             }
         }
@@ -441,6 +459,117 @@ mod tests {
             ],
         )
         .expect("batch")
+    }
+
+    fn date(s: &str) -> i32 {
+        days(NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date"))
+    }
+
+    fn persons(rows: &[(&str, &str, &str, Option<&str>)]) -> RecordBatch {
+        // (personnummer, sex, birth_date, death_date); birth country SE
+        RecordBatch::try_new(
+            Dataset::Persons.schema(),
+            vec![
+                strings(rows.iter().map(|r| r.0)),
+                strings(rows.iter().map(|r| r.1)),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| date(r.2)))),
+                strings(std::iter::repeat_n("SE", rows.len())),
+                Arc::new(Date32Array::from(rows.iter().map(|r| r.3.map(date)).collect::<Vec<_>>())),
+            ],
+        )
+        .expect("batch")
+    }
+
+    fn registrations(rows: &[(&str, &str, Option<&str>)]) -> RecordBatch {
+        // (personnummer, registered_from, registered_to)
+        RecordBatch::try_new(
+            Dataset::Registrations.schema(),
+            vec![
+                strings(rows.iter().map(|r| r.0)),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| date(r.1)))),
+                Arc::new(Date32Array::from(rows.iter().map(|r| r.2.map(date)).collect::<Vec<_>>())),
+            ],
+        )
+        .expect("batch")
+    }
+
+    #[test]
+    fn registered_on_needs_birth_a_period_and_no_death() {
+        let d = date("2018-12-31");
+        let open = [(date("2018-01-01"), None)];
+        assert!(registered_on(d, date("2000-01-01"), None, &open));
+        // born on the day: registered; born the day after: not, although a period covers it
+        assert!(registered_on(d, d, None, &open));
+        assert!(!registered_on(d, d + 1, None, &open));
+        // died on the day: not registered; the day after: still registered on the day
+        assert!(!registered_on(d, date("2000-01-01"), Some(d), &open));
+        assert!(registered_on(d, date("2000-01-01"), Some(d + 1), &open));
+        // period ends on the day (exclusive): not registered; no period: not registered
+        assert!(!registered_on(d, date("2000-01-01"), None, &[(date("2018-01-01"), Some(d))]));
+        assert!(registered_on(d, date("2000-01-01"), None, &[(date("2018-01-01"), Some(d + 1))]));
+        assert!(!registered_on(d, date("2000-01-01"), None, &[]));
+    }
+
+    #[test]
+    fn samordningsnummer_and_the_unborn_are_never_registered() {
+        let secret = regstat_pseudo::MasterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let key = Pseudonymiser::new(&secret, "t", 1).expect("key");
+        let params = JobParams::new("t", 1, 2018, 2020, &[]).expect("params");
+        assert_eq!(params.snapshot_years(), 2016..=2021);
+        let ordinary = "198005171239";
+        let coordination = "197506705552"; // 1975-06-10, day 10 + 60
+        let child = Pnr::from_parts(2019, 6, 1, 238, false).expect("pnr").to_canonical();
+        let new_year_child = Pnr::from_parts(2018, 12, 31, 242, false).expect("pnr").to_canonical();
+        let no_persons_row = "199007314579";
+        assert!(Pnr::parse_canonical(coordination).expect("valid").is_coordination());
+        for p in [ordinary, child.as_str(), new_year_child.as_str(), no_persons_row] {
+            assert!(!Pnr::parse_canonical(p).expect("valid").is_coordination());
+        }
+        let pulled = Pulled {
+            decisions: vec![decisions(&[
+                ("D1", ordinary, "2019-03-01"),
+                ("D2", coordination, "2019-03-01"),
+                ("D3", &child, "2020-02-01"),
+                ("D4", &new_year_child, "2020-02-01"),
+                ("D5", no_persons_row, "2019-03-01"),
+            ])],
+            persons: vec![persons(&[
+                (ordinary, "K", "1980-05-17", None),
+                (coordination, "M", "1975-06-10", None),
+                (&child, "K", "2019-06-01", None),
+                (&new_year_child, "K", "2018-12-31", None),
+            ])],
+            // Inconsistent extract: the samordningsnummer has a registration row covering every
+            // year, and both children are registered from before their birth.
+            registrations: vec![registrations(&[
+                (ordinary, "1980-05-17", None),
+                (coordination, "1975-06-10", None),
+                (&child, "2018-01-01", None),
+                (&new_year_child, "2016-01-01", None),
+                (no_persons_row, "1990-07-31", None),
+            ])],
+            ..Pulled::default()
+        };
+        let t = build_tables(&pulled, &params, &key).expect("tables");
+        let pseudo = |s: &str| key.pseudonym_hex(Pnr::parse_canonical(s).expect("valid"));
+
+        let reg = &t["registered"];
+        let ps = reg.column_by_name("pseudonym").and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()).expect("pseudonym");
+        let ys = reg.column_by_name("year").and_then(|c| c.as_any().downcast_ref::<Int32Array>().cloned()).expect("year");
+        let got: Vec<(String, i32)> = (0..reg.num_rows()).map(|i| (ps.value(i).to_string(), ys.value(i))).collect();
+        let mut want: Vec<(String, i32)> = Vec::new();
+        want.extend((2016..=2021).map(|y| (pseudo(ordinary), y)));
+        want.extend((2019..=2021).map(|y| (pseudo(&child), y)));
+        want.extend((2018..=2021).map(|y| (pseudo(&new_year_child), y)));
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(reg.num_rows(), 6 + 3 + 4);
+        assert!(!got.iter().any(|(p, _)| *p == pseudo(coordination) || *p == pseudo(no_persons_row)));
+        // The samordningsnummer holder is still delivered in persons (only never registered).
+        let persons = &t["persons"];
+        assert_eq!(persons.num_rows(), 4);
+        let pp = persons.column_by_name("pseudonym").and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()).expect("pseudonym");
+        assert!((0..pp.len()).any(|i| pp.value(i) == pseudo(coordination)));
     }
 
     #[test]

@@ -422,6 +422,34 @@ fn error_serial() {
 }
 
 #[test]
+fn error_serial_samordningsnummer() {
+    // 1975-06-10 as a samordningsnummer (day 10 + 60), serial 000, correct Luhn digit: the
+    // serial alone is wrong, in every accepted form.
+    let c = luhn_check_digit(&[7, 5, 0, 6, 7, 0, 0, 0, 0]);
+    let twelve = format!("19750670000{c}");
+    for s in [
+        twelve.clone(),
+        format!("19750670-000{c}"),
+        format!("750670-000{c}"),
+        format!("750670+000{c}"),
+    ] {
+        // `+` means 1875 on 2024-01-01: still a real date, so the serial is what fails.
+        assert_eq!(Pnr::parse(&s, r2024()), Err(PnrError::Serial), "{s}");
+    }
+    assert_eq!(Pnr::parse_canonical(&twelve), Err(PnrError::Serial));
+    assert_eq!(
+        Pnr::from_u64(twelve.parse().expect("digits")),
+        Err(PnrError::Serial)
+    );
+    assert_eq!(Pnr::from_parts(1975, 6, 10, 0, true), Err(PnrError::Serial));
+    // serial 001 of the same samordningsnummer is fine
+    let p = parts(1975, 6, 10, 1, true);
+    assert!(p.is_coordination());
+    assert_eq!(p.serial(), 1);
+    assert_eq!(p.birth_date(), date(1975, 6, 10));
+}
+
+#[test]
 fn error_check_digit() {
     let r = r2024();
     for c in (0..=9).filter(|&c| c != 6) {
