@@ -28,6 +28,7 @@ help:
 	@echo "make fmt | lint"
 
 build:
+	@scripts/build-deps.sh
 	$(CARGO) build --release $(RELEASE_BINS)
 
 data:
@@ -38,10 +39,12 @@ demo: build
 	BIN=$(BIN) PERSONS=$(PERSONS) SEED=$(SEED) DIRT=$(DIRT) DATA_DIR=$(DATA_DIR) STATE_DIR=$(STATE_DIR) OUT_DIR=$(OUT_DIR) scripts/demo.sh
 
 test:
+	@scripts/build-deps.sh
 	@scripts/python-deps.sh pyarrow pandas
 	$(CARGO) test --workspace
 
 bench:
+	@scripts/build-deps.sh
 	$(CARGO) build --release -p regstat-bench
 	@scripts/python-deps.sh duckdb || echo "duckdb not installed: the DuckDB peer row is skipped"
 	$(BIN)/regstat-bench --persons $(if $(filter command line,$(origin PERSONS)),$(PERSONS),10500000) --seed $(SEED) --work $(STATE_DIR)/bench
@@ -54,6 +57,7 @@ fmt:
 	$(CARGO) fmt --all
 
 lint:
+	@scripts/build-deps.sh
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 clean:

@@ -39,9 +39,10 @@ def connect(addr, cert, key, ca):
     )
 
 
-def fetch(client, statistic, delivery_id="", from_year=2018, to_year=2020):
-    """One statistic as a DataFrame: dimension columns, then n, denominator, share_pct and
-    suppressed (empty n/share where a rule suppressed the cell)."""
+def fetch(client, statistic, delivery_id="", from_year=0, to_year=0):
+    """One statistic as a DataFrame: dimension columns, then n, denominator, share_pct, and the
+    rule that hid each of them (suppressed, denominator_suppressed, share_suppressed; empty =
+    shown). Years 0/0: the years the delivery was linked for; years outside it are refused."""
     ticket = json.dumps(
         {"statistic": statistic, "delivery_id": delivery_id, "from_year": from_year, "to_year": to_year}
     ).encode()
@@ -58,8 +59,8 @@ def main():
     p.add_argument("--ca", required=True, help="the platform CA (PEM)")
     p.add_argument("--statistic", help="statistic id (see --list)")
     p.add_argument("--delivery", default="", help="delivery id (default: the newest)")
-    p.add_argument("--from-year", type=int, default=2018)
-    p.add_argument("--to-year", type=int, default=2020)
+    p.add_argument("--from-year", type=int, default=0, help="first decision year (0: the delivery's)")
+    p.add_argument("--to-year", type=int, default=0, help="last decision year (0: the delivery's)")
     p.add_argument("--list", action="store_true", help="list the statistics and exit")
     a = p.parse_args()
 
@@ -67,7 +68,7 @@ def main():
     if a.list:
         for info in client.list_flights():
             ticket = json.loads(info.descriptor.command)
-            print(f"{ticket['statistic']:<34} {info.total_records:>6} rows  delivery {ticket['delivery_id']}")
+            print(f"{ticket['statistic']:<34} {ticket['from_year']}-{ticket['to_year']}  delivery {ticket['delivery_id']}")
         return 0
     if not a.statistic:
         p.error("--statistic is required (or --list)")

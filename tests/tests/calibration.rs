@@ -165,6 +165,7 @@ async fn tables_4_10_47_and_56_are_within_five_points_and_the_release_is_safe() 
     let out = dir.path().join("out");
     let (manifest, rel) =
         regstat_query::output::produce(&delivery, Years::new(2018, 2020).expect("years"), Default::default(), &out).await.expect("produces");
+    eprintln!("disclosure: {:?}\naudit: intervals {} narrowest {:?} notes {}", rel.summary, rel.audit.intervals_checked, rel.audit.narrowest_interval, rel.audit.notes.len());
     assert!(rel.audit.passed, "{:?}", rel.audit.problems);
     assert!(rel.summary.primary > 0 && rel.summary.secondary > 0, "{:?}", rel.summary);
     assert_eq!(manifest.files.len(), 2 * stats::CATALOGUE.len() + 2);

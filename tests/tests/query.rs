@@ -251,11 +251,22 @@ async fn other_support_before_and_disclosure_rules() {
     assert_eq!(c("NONE"), (2, Some(4)));
     let released = regstat_query::disclosure::protect(&t, Default::default());
     let csv = regstat_query::output::tidy_csv(&t.dims, &released);
-    assert!(csv.starts_with("sex,age_group,birth_country,sex_age,lss_group,support_type,n,denominator,share_pct,suppressed\n"));
-    // n = 2 and denominator 4: both primary-suppressed (1..=2 is hidden; 0 is released).
-    assert!(csv.contains("\nTOTAL,TOTAL,,,,NONE,,4,,primary\n"), "{csv}");
-    // 0 is released; the share needs a denominator of at least 50.
-    assert!(csv.contains("\nTOTAL,TOTAL,,,,MUNICIPAL_ONLY,0,4,,share_denominator\n"), "{csv}");
+    assert!(csv.starts_with(
+        "sex,age_group,birth_country,sex_age,lss_group,support_type,n,denominator,share_pct,suppressed,denominator_suppressed,share_suppressed\n"
+    ));
+    // BOTH 1 + SOCIAL_INSURANCE_ONLY 1 + NONE 2 (all primary) = 4: with the denominator 4 shown,
+    // each hidden count would be pinned to [1, 2] (narrower than the threshold), so the
+    // denominator is hidden too (secondary, by the interval audit), and every share with it.
+    assert!(csv.contains("\nTOTAL,TOTAL,,,,NONE,,,,primary,secondary,primary\n"), "{csv}");
+    // 0 is released (its share is not: the denominator is hidden).
+    assert!(csv.contains("\nTOTAL,TOTAL,,,,MUNICIPAL_ONLY,0,,,,secondary,secondary\n"), "{csv}");
+    // Without the interval audit the span alone would show the denominator: 4 = 1 + 0 + 1 + 2
+    // reveals no single hidden count exactly, but bounds each to [1, 2].
+    let span_only = regstat_query::disclosure::Policy { interval_audit: false, ..Default::default() };
+    let csv = regstat_query::output::tidy_csv(&t.dims, &regstat_query::disclosure::protect(&t, span_only));
+    assert!(csv.contains("\nTOTAL,TOTAL,,,,NONE,,4,,primary,,primary\n"), "{csv}");
+    // A share needs a denominator of at least 50.
+    assert!(csv.contains("\nTOTAL,TOTAL,,,,MUNICIPAL_ONLY,0,4,,,,share_denominator\n"), "{csv}");
 }
 
 #[tokio::test]
@@ -329,9 +340,37 @@ async fn interventions_before_after_with_distinct_person_subtotals() {
             (v("rank"), v("law"), v("intervention"), r.n)
         })
         .collect();
-    // All four have one person; ties follow the code list (LSS first, in its order).
-    let want = [("1", "LSS", "PERSONLIG_ASSISTANS", 1), ("2", "LSS", "DAGLIG_VERKSAMHET", 1), ("3", "SOL", "HEMTJANST", 1)];
+    // Before disclosure control every intervention someone has is a candidate, unranked, in
+    // code-list order (LSS first); the ranks are given from published counts only.
+    let want = [("", "LSS", "PERSONLIG_ASSISTANS", 1), ("", "LSS", "DAGLIG_VERKSAMHET", 1), ("", "SOL", "HEMTJANST", 1), ("", "SOL", "KONTAKTPERSON", 1)];
     let want: Vec<(String, String, String, i64)> = want.iter().map(|w| (w.0.into(), w.1.into(), w.2.into(), w.3)).collect();
+    assert_eq!(ranked, want);
+    // All four are 1 person: hidden, so none is ranked or listed in the release.
+    let released = regstat_query::disclosure::protect(&top, Default::default());
+    let stat = stats::find("top_interventions").expect("stat");
+    assert!(stats::rank_released(stat, &top.dims, released).is_empty());
+}
+
+#[test]
+fn rankings_order_only_published_counts() {
+    use regstat_query::disclosure::{Released, Rule};
+    let stat = stats::find("top_interventions").expect("stat");
+    let dims = stat.out_dims();
+    let at = dims.iter().position(|d| *d == "rank").expect("rank");
+    // One group; categories in code-list order with n = 7, hidden (a true 9), 3, 7, 0, 5.
+    let row = |code: &str, n: Option<i64>| {
+        let mut values = vec![String::new(); dims.len()];
+        values[0] = "AFTER".into();
+        values[at + 1] = "LSS".into();
+        values[at + 2] = code.into();
+        Released { values, n, denominator: Some(100), share_pct: None, suppressed: n.is_none().then_some(Rule::Secondary), denominator_suppressed: None, share_suppressed: None }
+    };
+    let rows = vec![row("A", Some(7)), row("B", None), row("C", Some(3)), row("D", Some(7)), row("E", Some(0)), row("F", Some(5))];
+    let ranked: Vec<(String, String, Option<i64>)> =
+        stats::rank_released(stat, &dims, rows).into_iter().map(|r| (r.values[at].clone(), r.values[at + 2].clone(), r.n)).collect();
+    // The hidden count is neither ranked nor listed (whatever its true value); ties keep the
+    // code-list order; three ranks.
+    let want = vec![("1".into(), "A".into(), Some(7)), ("2".into(), "D".into(), Some(7)), ("3".into(), "F".into(), Some(5))];
     assert_eq!(ranked, want);
 }
 
@@ -385,7 +424,9 @@ async fn production_writes_every_statistic_protected_audited_and_reproducible() 
     let all: Vec<_> = t.rows.iter().filter(|r| r.values[0] == "TOTAL" && r.values[1] == "TOTAL").collect();
     let shown: Vec<Option<i64>> = all.iter().map(|r| r.n).collect();
     assert_eq!(shown, vec![None, Some(0), None, None]);
-    assert!(all.iter().all(|r| r.denominator == Some(4)));
+    // The denominator 4 would pin each hidden count to [1, 2]: hidden by the interval audit.
+    assert!(all.iter().all(|r| r.denominator.is_none() && r.denominator_suppressed == Some(regstat_query::disclosure::Rule::Secondary)));
+    assert!(rel.summary.secondary_for_intervals > 0 && rel.audit.narrowest_interval.is_some_and(|w| w >= 2.0), "{:?}", rel.summary);
 }
 
 mod api {
@@ -398,6 +439,7 @@ mod api {
     use regstat_proto::query::v1::query_client::QueryClient;
     use regstat_server::tls::{self, TlsMaterial};
     use regstat_server::Access;
+    use sha2::Digest as _;
     use tonic::transport::Channel;
 
     use super::*;
@@ -511,7 +553,13 @@ mod api {
         let ids: Vec<&str> = list.statistics.iter().map(|s| s.id.as_str()).collect();
         let want: Vec<&str> = stats::CATALOGUE.iter().map(|s| s.id).collect();
         assert_eq!(ids, want);
-        assert!(list.statistics.iter().all(|s| !s.doc.is_empty() && s.columns.ends_with(&["n".into(), "denominator".into(), "share_pct".into(), "suppressed".into()])));
+        let value_columns: Vec<String> = regstat_query::output::VALUE_COLUMNS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(value_columns, ["n", "denominator", "share_pct", "suppressed", "denominator_suppressed", "share_suppressed"]);
+        assert!(list.statistics.iter().all(|s| !s.doc.is_empty() && s.columns.ends_with(&value_columns)));
+        // The delivery was linked for 2018-2020: every range within it is available, nothing else.
+        let ranges: Vec<(i32, i32)> = list.available.iter().map(|a| (a.from_year, a.to_year)).collect();
+        assert_eq!(ranges, vec![(2018, 2018), (2018, 2019), (2018, 2020), (2019, 2019), (2019, 2020), (2020, 2020)]);
+        assert!(list.available.iter().all(|a| a.delivery_id == r.delivery_id && a.project == "fixture"));
         let deliveries = QueryClient::new(ch.clone()).list_deliveries(pb::ListDeliveriesRequest {}).await.expect("deliveries").into_inner();
         assert_eq!(deliveries.deliveries.len(), 1);
         assert_eq!(deliveries.deliveries[0].table_rows["persons"], 10);
@@ -526,9 +574,12 @@ mod api {
         let want = rel.table("municipal_support_before_after").expect("table");
         assert_eq!(got.dims, want.dims);
         assert_eq!(got.rows, want.rows);
-        // BEFORE / TOTAL / all persons / YES: 1 of 4 → the count is hidden, the denominator shown.
+        // BEFORE / TOTAL / all persons / YES: 1 of 4 → the count is hidden (primary); the
+        // denominator 4 would bound it and NO = 3 to narrow intervals, so it is hidden too, and
+        // each value says by which rule.
         let row = got.rows.iter().find(|x| x.values[..4] == ["BEFORE", "TOTAL", "TOTAL", "TOTAL"] && x.values[7] == "YES").expect("row");
-        assert_eq!((row.n, row.denominator, row.suppressed), (None, Some(4), Some(regstat_query::disclosure::Rule::Primary)));
+        use regstat_query::disclosure::Rule;
+        assert_eq!((row.n, row.denominator, row.suppressed, row.denominator_suppressed), (None, None, Some(Rule::Primary), Some(Rule::Secondary)));
 
         // A production: a new run directory, the newest files at the top of OUT_DIR, and a re-run
         // that finds the same run and overwrites nothing.
@@ -556,7 +607,7 @@ mod api {
 
         // Every release is in the audit log, with the caller's identity, and the chain verifies.
         let v = regstat_server::audit::verify(&r.store.path().join("audit.jsonl")).expect("verifies");
-        assert_eq!(v.entries, 3);
+        assert_eq!(v.entries, 4);
         let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).expect("log");
         let actions: Vec<(String, String)> = log
             .lines()
@@ -566,7 +617,13 @@ mod api {
             })
             .collect();
         let a = |x: &str| ("analytics".to_string(), x.to_string());
-        assert_eq!(actions, vec![a("statistic_released"), a("production_released"), a("production_released")]);
+        // The answer (every statistic for 2018-2020) is protected and recorded in the project's
+        // ledger once; the statistic and the two productions come out of it.
+        assert_eq!(actions, vec![a("answer_released"), a("statistic_released"), a("production_released"), a("production_released")]);
+        let entry: serde_json::Value = serde_json::from_str(log.lines().next().expect("entry")).expect("json");
+        let ledger = std::fs::read(r.store.path().join("ledger/fixture.jsonl")).expect("the project's ledger");
+        let first_line = ledger.split(|b| *b == b'\n').next().expect("line");
+        assert_eq!(entry["details"]["ledger_line_sha256"].as_str(), Some(hex::encode(sha2::Sha256::digest(first_line)).as_str()));
     }
 
     #[tokio::test]
@@ -595,10 +652,26 @@ mod api {
             let e = FlightClient::new(ch.clone()).do_get(ticket(json)).await.expect_err(json);
             assert!(format!("{e:?}").contains(code), "{json}: {e:?}");
         }
-        let e = QueryClient::new(ch)
+        let e = QueryClient::new(ch.clone())
             .run_production(pb::RunProductionRequest { delivery_id: String::new(), from_year: 1990, to_year: 2020 })
             .await
             .expect_err("bad years");
         assert_eq!(e.code(), tonic::Code::InvalidArgument);
+        // Years outside what the delivery was linked for (2018-2020) are refused, never zeros:
+        // over Flight, over gRPC, before anything is computed or released.
+        for (from, to) in [(2016, 2017), (2018, 2021), (2017, 2020)] {
+            let json = format!("{{\"statistic\":\"cohort_flow\",\"from_year\":{from},\"to_year\":{to}}}");
+            let e = FlightClient::new(ch.clone()).do_get(ticket(&json)).await.expect_err("outside the delivery");
+            let text = format!("{e:?}");
+            assert!(text.contains("FailedPrecondition") && text.contains("linked for decision years 2018-2020"), "{json}: {text}");
+            let e = QueryClient::new(ch.clone())
+                .run_production(pb::RunProductionRequest { delivery_id: r.delivery_id.clone(), from_year: from, to_year: to })
+                .await
+                .expect_err("outside the delivery");
+            assert_eq!(e.code(), tonic::Code::FailedPrecondition);
+            assert!(e.message().contains("2018-2020"), "{}", e.message());
+        }
+        let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).unwrap_or_default();
+        assert!(!log.contains("2016") && !log.contains("2021"), "nothing outside the delivery was released");
     }
 }

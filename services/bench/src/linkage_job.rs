@@ -59,6 +59,11 @@ pub fn kernel() -> Vec<Row> {
 /// TLS on loopback, run one job for 2018–2020 and time it. Peak RSS covers the whole process
 /// (registries' in-memory extracts included).
 pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::Result<Row> {
+    run_years(persons, seed, data, work, (2018, 2020)).await
+}
+
+/// [`run`] for other decision years.
+pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years: (i32, i32)) -> anyhow::Result<Row> {
     if !crate::generated(data, persons, seed) {
         let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
         tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
@@ -118,7 +123,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
     reset_peak();
     let t = Instant::now();
     let job_id = client
-        .submit_job(pb::SubmitJobRequest { project: "bench".into(), key_version: 1, from_year: 2018, to_year: 2020, statistics: vec![] })
+        .submit_job(pb::SubmitJobRequest { project: "bench".into(), key_version: 1, from_year: years.0, to_year: years.1, statistics: vec![] })
         .await?
         .into_inner()
         .job_id;
@@ -137,7 +142,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         let _ = s.send(());
     }
     Ok(Row {
-        stage: format!("linkage job 2018–2020, PERSONS={persons} (rows moved; MB delivered)"),
+        stage: format!("linkage job {}–{}, PERSONS={persons} (rows moved; MB delivered)", years.0, years.1),
         seconds,
         rows,
         bytes,

@@ -37,8 +37,8 @@ struct Cli {
     /// Persons sent in the semi-join stage.
     #[arg(long, default_value_t = 100_000)]
     semi_join_persons: usize,
-    /// Which stages: any of registers, kernel, linkage, production (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage,production")]
+    /// Which stages: any of registers, kernel, linkage, production, ledger (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage,production,ledger")]
     stages: Vec<String>,
     /// Population sizes of the whole-linkage-job stage (the largest reuses the registers
     /// stage's data when sizes match).
@@ -47,8 +47,13 @@ struct Cli {
     /// Population sizes of the full-production stage (extract → link → all statistics).
     #[arg(long, value_delimiter = ',', default_value = "100000,10500000")]
     production_sizes: Vec<u64>,
+    /// Ledger sizes (earlier answers of the project) to protect a new answer against, in the
+    /// ledger stage (population: the smallest production size).
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100")]
+    ledger_sizes: Vec<usize>,
 }
 
+mod ledger;
 mod linkage_job;
 mod production;
 
@@ -114,6 +119,11 @@ async fn main() -> anyhow::Result<()> {
             let data = if n == cli.persons { cli.work.join("data") } else { cli.work.join(format!("data-{n}")) };
             table.push(linkage_job::run(n, cli.seed, &data, &cli.work.join(format!("linkage-{n}"))).await?);
         }
+    }
+    if cli.stages.iter().any(|s| s == "ledger") {
+        let n = cli.production_sizes.iter().copied().min().unwrap_or(100_000);
+        let data = if n == cli.persons { cli.work.join("data") } else { cli.work.join(format!("data-{n}")) };
+        table.extend(ledger::run(n, cli.seed, &data, &cli.work.join("ledger"), &cli.ledger_sizes).await?);
     }
     if cli.stages.iter().any(|s| s == "production") {
         for &n in &cli.production_sizes {

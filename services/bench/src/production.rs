@@ -50,7 +50,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         peak_mib: peak_mib(),
     });
     let t = Instant::now();
-    let audit = disclosure::audit(&tables, &released, policy);
+    let audit = disclosure::audit(&tables, &released, disclosure::Prior::EMPTY, policy);
     anyhow::ensure!(audit.passed, "disclosure audit failed: {:?}", audit.problems);
     rows.push(Row { stage: "disclosure audit (independent re-check)".into(), seconds: t.elapsed().as_secs_f64(), rows: audit.cells as u64, bytes: 0, peak_mib: peak_mib() });
 

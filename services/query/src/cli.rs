@@ -20,7 +20,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a production: every statistic, tidy CSV + Parquet and a manifest into --out.
+    /// Run a production without a server, reading the store directly: the same policy flags,
+    /// release ledger and audit log as the service (refused while a service holds the project's
+    /// ledger). Every statistic, tidy CSV + Parquet and a manifest into --out.
     Produce {
         /// The query side's store (STATE_DIR/query).
         #[arg(long, env = "QUERY_STORE")]
@@ -33,6 +35,8 @@ pub enum Command {
         out: PathBuf,
         #[command(flatten)]
         years: YearsArgs,
+        #[command(flatten)]
+        policy: crate::server::PolicyArgs,
     },
     /// List the statistics with their documentation (no server needed).
     List,
@@ -63,14 +67,15 @@ pub enum Command {
     },
 }
 
-/// The decision years of a production or a statistic.
+/// The decision years of a production or a statistic (both 0: the years the delivery was
+/// linked for). Years outside the delivery are refused.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct YearsArgs {
-    /// First decision year.
-    #[arg(long, default_value_t = 2018)]
+    /// First decision year (0 with --to-year 0: the delivery's first year).
+    #[arg(long, default_value_t = 0)]
     pub from_year: i32,
-    /// Last decision year.
-    #[arg(long, default_value_t = 2020)]
+    /// Last decision year (0 with --from-year 0: the delivery's last year).
+    #[arg(long, default_value_t = 0)]
     pub to_year: i32,
 }
 

@@ -17,10 +17,38 @@ pub struct ManifestFile {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct KeyInfo {
+    pub project: String,
+    pub version: u32,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     pub delivery_id: String,
     pub files: Vec<ManifestFile>,
     pub parameters: serde_json::Value,
+    /// The pseudonymisation key's project, version and fingerprint (never the key).
+    #[serde(default)]
+    pub key: Option<KeyInfo>,
+}
+
+impl Manifest {
+    /// The decision years the delivery was linked for.
+    pub fn years(&self) -> Option<(i32, i32)> {
+        let y = |k: &str| self.parameters.get(k).and_then(|v| v.as_i64()).and_then(|v| i32::try_from(v).ok());
+        Some((y("from_year")?, y("to_year")?))
+    }
+
+    /// The linkage project (deliveries of one project share pseudonyms).
+    pub fn project(&self) -> Option<&str> {
+        self.parameters.get("project").and_then(|v| v.as_str())
+    }
+
+    /// The fingerprint of the pseudonymisation key (empty when the manifest has none).
+    pub fn key_fingerprint(&self) -> &str {
+        self.key.as_ref().map_or("", |k| k.fingerprint.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]

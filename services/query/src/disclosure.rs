@@ -1,25 +1,35 @@
-//! Disclosure control (SPEC §6), applied to a whole release at once.
+//! Disclosure control (SPEC §6). Everything the service ever releases from one linkage
+//! project's data is one release: an answer (every statistic for one delivery and decision
+//! years) is protected together with every cell released before for the project (the ledger,
+//! [`crate::ledger`]).
 //!
 //! - **Primary suppression**: a count or denominator of 1..=`threshold` persons is hidden (0 is
 //!   released).
-//! - **Secondary suppression across the release**: every published number counts a set of
-//!   units (cohort persons; decisions in `cohort_flow`), i.e. it is a sum over the finest
-//!   cross-classification of the cohort. A hidden number is safe iff its indicator vector is
-//!   outside the span of the published numbers' vectors (the approach of Statistics Norway's
-//!   GaussSuppression). The same set of units published twice (the same cell in two tables, a
-//!   denominator repeated on every row of its group) is one cell, decided once.
-//!   The greedy: hide the primary cells; then take the other non-zero cells from the largest
-//!   to the smallest and publish each unless publishing it would make a hidden cell derivable,
-//!   in which case hide it too (rule `secondary`). So the cells hidden in addition are the
-//!   small ones — "suppress further cells, smallest first". Zero cells (including the ones that
-//!   are zero by definition) are always published: a zero adds nothing to the span.
+//! - **Secondary suppression across the union**: every published number counts a set of units
+//!   (cohort persons; decisions in `cohort_flow`), i.e. it is a sum over the finest
+//!   cross-classification of the cohort. A hidden number is safe from exact derivation iff its
+//!   indicator vector is outside the span of the published numbers' vectors (the approach of
+//!   Statistics Norway's GaussSuppression). Cells released before keep their status (published
+//!   cells are in the basis from the start); the same set of units published twice is one cell,
+//!   decided once. The greedy: hide the primary cells; then take the other new non-zero cells
+//!   from the largest to the smallest and publish each unless that would make a hidden cell
+//!   derivable, in which case hide it too (`secondary`). Zero cells are always published.
+//! - **Differencing**: two cells, one inside the other and 1..=`threshold` units apart (the same
+//!   row for nested decision-year ranges, a subtotal and its one big part), would publish the
+//!   difference — a count of real persons. Each such difference is protected like a hidden
+//!   cell: it must not be derivable and its interval must be wide.
+//! - **Bounds** ([`crate::bounds`]): every hidden count's (and difference's) feasible interval,
+//!   given everything published for the project, non-negativity, and hidden counts ≥ 1, must be
+//!   at least `threshold` wide (integer width ⌊max⌋ − ⌈min⌉, by LP with HiGHS). Where one is
+//!   narrower, the smallest new published cell among those that bind its bound is hidden too,
+//!   and the check repeats (hiding only widens intervals).
 //! - **Shares** only with a denominator of at least `min_share_denominator` and with both the
 //!   count and the denominator published (a share with one of them would reveal the other).
 //!
 //! Linear algebra is exact modular arithmetic over the prime 2^61−1 on sparse vectors (ranks of
 //! 0/1 matrices over Q and over a 61-bit prime field agree unless the prime divides a minor;
 //! [`audit`] re-checks every release over another prime, 2^64−59, in another order).
-//! Units that appear in exactly the same cells are merged into one coordinate first.
+//! Units that appear in exactly the same cells of the union are merged into one coordinate first.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,51 +55,125 @@ impl Rule {
     }
 }
 
+/// The disclosure policy: one value configured for the service, used by every path that
+/// releases (`RunProduction`, Flight, `query produce`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Policy {
     /// Counts of 1..=threshold persons are suppressed.
     pub threshold: i64,
     pub min_share_denominator: i64,
+    /// Protect every answer together with everything released before for the project (the
+    /// ledger), and protect small differences of nested cells. Off only to demonstrate the
+    /// attacks it prevents (each answer is then protected on its own).
+    pub project_ledger: bool,
+    /// Run the interval (bounds) audit and suppress until every hidden count's feasible
+    /// interval is at least `threshold` wide.
+    pub interval_audit: bool,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { threshold: 2, min_share_denominator: 50 }
+        Policy { threshold: 2, min_share_denominator: 50, project_ledger: true, interval_audit: true }
     }
 }
 
-/// A released row: `None` = suppressed.
+/// A released row: `None` = suppressed. Each hidden value carries its own rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Released {
     pub values: Vec<String>,
     pub n: Option<i64>,
     pub denominator: Option<i64>,
     pub share_pct: Option<f64>,
+    /// Why `n` is hidden (`None` iff `n` is shown).
     pub suppressed: Option<Rule>,
+    /// Why `denominator` is hidden (`None` iff it is shown or the row has none).
+    pub denominator_suppressed: Option<Rule>,
+    /// Why `share_pct` is not released: the rule of a hidden count or denominator, or
+    /// `share_denominator` (`None` iff it is shown or the row has no denominator).
+    pub share_suppressed: Option<Rule>,
 }
 
 /// What the suppression did, for the manifest and the audit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
-    /// Distinct published-or-hidden numbers (sets of units) in the release.
+    /// Distinct published-or-hidden numbers (sets of units) in this answer.
     pub cells: usize,
+    /// Of those, cells released before for the project (their status is kept).
+    pub cells_released_before: usize,
     pub zero_cells: usize,
     pub primary: usize,
     pub secondary: usize,
-    /// Merged coordinates (groups of units in exactly the same cells) and the rank of the
-    /// published cells' span.
+    /// Of the secondary suppressions, those made for the interval (bounds) audit.
+    pub secondary_for_intervals: usize,
+    /// Small differences of nested cells (a cell inside another, 1..=threshold units apart)
+    /// protected like hidden cells.
+    pub difference_cells: usize,
+    /// Cells of the project's ledger before this answer (the union protected with it).
+    pub ledger_cells: usize,
+    /// Merged coordinates (groups of units in exactly the same cells of the union) and the rank
+    /// of the published cells' span.
     pub coordinates: usize,
     pub published_rank: usize,
+    /// LP solves of the interval audit, and the narrowest integer width of a hidden count's
+    /// feasible interval after protection (∞ = none bounded; null when not run).
+    pub lp_solves: usize,
+    pub narrowest_interval: Option<f64>,
+    /// Time spent in the LPs (not written anywhere: runs are reproducible byte for byte).
+    #[serde(skip)]
+    pub lp_seconds: f64,
+    /// Hidden counts or small differences already determined by earlier answers alone (nothing
+    /// this answer can change; reported, never published).
+    pub determined_before: usize,
 }
 
 /// The status of one distinct cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
+pub enum Status {
     Published,
     Hidden(Rule),
 }
 
-/// The cells of a release: every distinct set of units any row publishes.
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Published => 0,
+            Status::Hidden(Rule::Primary) => 1,
+            Status::Hidden(Rule::Secondary) => 2,
+            Status::Hidden(Rule::ShareDenominator) => 3,
+        }
+    }
+
+    pub fn from_code(c: u8) -> Option<Status> {
+        Some(match c {
+            0 => Status::Published,
+            1 => Status::Hidden(Rule::Primary),
+            2 => Status::Hidden(Rule::Secondary),
+            3 => Status::Hidden(Rule::ShareDenominator),
+            _ => return None,
+        })
+    }
+
+    fn rule(self) -> Option<Rule> {
+        match self {
+            Status::Hidden(r) => Some(r),
+            Status::Published => None,
+        }
+    }
+}
+
+/// Everything released before for the same project (the ledger): distinct cells over the same
+/// unit identifiers as the new answer, with their statuses.
+#[derive(Debug, Clone, Copy)]
+pub struct Prior<'a> {
+    pub sets: &'a [Units],
+    pub status: &'a [Status],
+}
+
+impl Prior<'_> {
+    pub const EMPTY: Prior<'static> = Prior { sets: &[], status: &[] };
+}
+
+/// The cells of an answer: every distinct set of units any row publishes.
 struct Cells {
     sets: Vec<Units>,
     /// Per table, per row: (cell of n, cell of the denominator).
@@ -112,8 +196,9 @@ fn cells_of(tables: &[Table]) -> Cells {
     Cells { sets, rows }
 }
 
-/// Units in exactly the same cells become one coordinate; returns each cell as sorted coordinates.
-fn coordinates(sets: &[Units]) -> (Vec<Vec<u32>>, usize) {
+/// Units in exactly the same cells become one coordinate; returns each cell as sorted
+/// coordinates, the number of coordinates, and each coordinate's number of units.
+fn coordinates(sets: &[&[u32]]) -> (Vec<Vec<u32>>, usize, Vec<u32>) {
     let max_unit = sets.iter().flat_map(|s| s.last().copied()).max().map_or(0, |m| m as usize + 1);
     let mut signature: Vec<Vec<u32>> = vec![Vec::new(); max_unit];
     for (c, s) in sets.iter().enumerate() {
@@ -131,6 +216,10 @@ fn coordinates(sets: &[Units]) -> (Vec<Vec<u32>>, usize) {
         coord_of_unit[u] = *coord_of_signature.entry(sig.as_slice()).or_insert(next);
     }
     let k = coord_of_signature.len();
+    let mut units = vec![0u32; k];
+    for &c in coord_of_unit.iter().filter(|&&c| c != u32::MAX) {
+        units[c as usize] += 1;
+    }
     let vectors = sets
         .iter()
         .map(|s| {
@@ -140,7 +229,62 @@ fn coordinates(sets: &[Units]) -> (Vec<Vec<u32>>, usize) {
             v
         })
         .collect();
-    (vectors, k)
+    (vectors, k, units)
+}
+
+/// `a ⊂ b` for sorted sets.
+fn subset(a: &[u32], b: &[u32]) -> bool {
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j == b.len() || b[j] != x {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
+/// Pairs (outer, inner) of non-empty cells with `inner ⊂ outer` and 1..=`t` units between them:
+/// publishing both would publish a count of 1..=t real persons by subtraction (e.g. the same row
+/// for nested decision-year ranges). `wanted(outer, inner)` filters the pairs.
+fn small_differences(sets: &[&[u32]], t: usize, wanted: impl Fn(usize, usize) -> bool) -> Vec<(usize, usize)> {
+    let max_unit = sets.iter().flat_map(|s| s.last().copied()).max().map_or(0, |m| m as usize + 1);
+    let mut containing: Vec<Vec<u32>> = vec![Vec::new(); max_unit];
+    for (c, s) in sets.iter().enumerate() {
+        for &u in s.iter() {
+            containing[u as usize].push(c as u32);
+        }
+    }
+    let mut out = Vec::new();
+    for (inner, s) in sets.iter().enumerate() {
+        // Every superset contains the inner cell's rarest unit.
+        let Some(&rarest) = s.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
+        for &outer in &containing[rarest as usize] {
+            let outer = outer as usize;
+            let o = sets[outer];
+            if o.len() > s.len() && o.len() <= s.len() + t && wanted(outer, inner) && subset(s, o) {
+                out.push((outer, inner));
+            }
+        }
+    }
+    out
+}
+
+fn set_minus(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len().saturating_sub(b.len()));
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j == b.len() || b[j] != x {
+            out.push(x);
+        }
+    }
+    out
 }
 
 /// Sparse vectors over a prime field.
@@ -306,31 +450,99 @@ mod field {
 const P1: u64 = (1 << 61) - 1;
 const P2: u64 = 18_446_744_073_709_551_557; // 2^64 - 59
 
-/// Decide every cell: primary, then the greedy secondary suppression.
-fn decide(sets: &[Units], policy: Policy) -> (Vec<Status>, Summary) {
-    let (vectors, k) = coordinates(sets);
-    let mut status = vec![Status::Published; sets.len()];
-    let mut summary = Summary { cells: sets.len(), coordinates: k, ..Default::default() };
-    // Hidden cells' residuals (normalized), and an index from residual to hidden cells.
-    let mut hidden: Vec<field::Vector> = Vec::new();
-    let mut by_residual: HashMap<field::Vector, usize> = HashMap::new();
-    for (c, s) in sets.iter().enumerate() {
-        let n = s.len() as i64;
-        if n == 0 {
+/// The union of the prior cells and an answer's new cells, as coordinate vectors.
+struct Union {
+    /// Cells: prior ones first (`0..prior`), then the answer's new ones.
+    vectors: Vec<Vec<u32>>,
+    sizes: Vec<usize>,
+    prior: usize,
+    dim: usize,
+    /// Units per coordinate.
+    units: Vec<u32>,
+}
+
+fn union_of(prior: Prior<'_>, new: &[Units]) -> Union {
+    let sets: Vec<&[u32]> = prior.sets.iter().map(|s| s.as_slice()).chain(new.iter().map(|s| s.as_slice())).collect();
+    let (vectors, dim, units) = coordinates(&sets);
+    Union { vectors, sizes: sets.iter().map(|s| s.len()).collect(), prior: prior.sets.len(), dim, units }
+}
+
+/// A count that must stay unknown: a hidden cell, or a small difference of nested cells.
+#[derive(Debug, Clone)]
+struct Target {
+    coords: Vec<u32>,
+}
+
+/// Decide the new cells of an answer against the prior cells: primary, then the greedy span
+/// suppression with the prior published cells already in the basis and the nested small
+/// differences protected like hidden cells, then the interval audit and further secondary
+/// suppression until every hidden count's feasible interval is at least `threshold` wide.
+fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status>, Summary), crate::bounds::BoundsError> {
+    let u = union_of(prior, new);
+    let t = policy.threshold.max(0) as usize;
+    let mut status: Vec<Status> = prior.status.to_vec();
+    let mut summary = Summary { cells: new.len(), ledger_cells: u.prior, coordinates: u.dim, ..Default::default() };
+    if new.is_empty() {
+        // Every cell was released before: nothing to decide, nothing changes.
+        return Ok((Vec::new(), summary));
+    }
+    for s in new {
+        let n = s.len();
+        status.push(if n == 0 {
             summary.zero_cells += 1;
-        } else if n <= policy.threshold {
-            status[c] = Status::Hidden(Rule::Primary);
+            Status::Published
+        } else if n <= t {
             summary.primary += 1;
-            let v = field::ones(&vectors[c]);
-            *by_residual.entry(v.clone()).or_default() += 1;
-            hidden.push(v);
+            Status::Hidden(Rule::Primary)
+        } else {
+            Status::Published
+        });
+    }
+    // Small differences of nested cells where at least one of the two is new.
+    let sets: Vec<&[u32]> = prior.sets.iter().map(|s| s.as_slice()).chain(new.iter().map(|s| s.as_slice())).collect();
+    let mut targets: Vec<Target> = Vec::new();
+    if policy.project_ledger {
+        let mut seen: HashMap<Vec<u32>, ()> = HashMap::new();
+        for (outer, inner) in small_differences(&sets, t, |o, i| o >= u.prior || i >= u.prior) {
+            let coords = set_minus(&u.vectors[outer], &u.vectors[inner]);
+            if seen.insert(coords.clone(), ()).is_none() {
+                targets.push(Target { coords });
+            }
         }
     }
-    let mut candidates: Vec<usize> = (0..sets.len()).filter(|&c| sets[c].len() as i64 > policy.threshold).collect();
-    candidates.sort_by_key(|&c| (std::cmp::Reverse(sets[c].len()), c));
-    let mut basis = field::Basis::new(k);
+    summary.difference_cells = targets.len();
+    // The span: prior published cells first (their status is final), then the new candidates.
+    let mut basis = field::Basis::new(u.dim);
+    for c in 0..u.prior {
+        if status[c] == Status::Published && !u.vectors[c].is_empty() {
+            let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+            if !r.is_empty() {
+                field::normalize(&mut r, P1);
+                basis.insert(r);
+            }
+        }
+    }
+    let mut hidden: Vec<field::Vector> = Vec::new();
+    let mut by_residual: HashMap<field::Vector, usize> = HashMap::new();
+    let protected: Vec<Vec<u32>> = (0..u.vectors.len())
+        .filter(|&c| matches!(status[c], Status::Hidden(_)))
+        .map(|c| u.vectors[c].clone())
+        .chain(targets.iter().map(|x| x.coords.clone()))
+        .collect();
+    for v in &protected {
+        let mut r = basis.reduce(&field::ones(v), P1);
+        if r.is_empty() {
+            summary.determined_before += 1; // derivable from earlier answers alone
+            continue;
+        }
+        field::normalize(&mut r, P1);
+        *by_residual.entry(r.clone()).or_default() += 1;
+        hidden.push(r);
+    }
+    let mut candidates: Vec<usize> = (u.prior..u.vectors.len()).filter(|&c| u.sizes[c] > t).collect();
+    candidates.sort_by_key(|&c| (std::cmp::Reverse(u.sizes[c]), c));
     for c in candidates {
-        let mut r = basis.reduce(&field::ones(&vectors[c]), P1);
+        let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
         if r.is_empty() {
             continue; // already derivable from what is published: publishing it reveals nothing
         }
@@ -361,43 +573,172 @@ fn decide(sets: &[Units], policy: Policy) -> (Vec<Status>, Summary) {
         }
     }
     summary.published_rank = basis.rank();
-    (status, summary)
+    if policy.interval_audit {
+        intervals(&u, &mut status, &mut targets, t, &mut summary)?;
+    }
+    Ok((status.split_off(u.prior), summary))
 }
 
-/// Protect a whole release: every table's rows, decided together.
-pub fn protect_release(tables: &[Table], policy: Policy) -> (Vec<Vec<Released>>, Summary) {
+/// The interval audit with further suppression: every sensitive count — a hidden count of
+/// 1..=`t` units (old and new) and every small difference — must have a feasible interval of
+/// integer width ≥ `t` ([`crate::bounds`]:
+/// local problems, sound); where one does not, hide the smallest new published cell among the
+/// rows that bind its bound (else the smallest new published cell overlapping it) and look
+/// again. Hiding only ever widens intervals (an equality becomes `≥ 1`), so a count found wide
+/// stays wide.
+fn intervals(u: &Union, status: &mut [Status], targets: &mut Vec<Target>, t: usize, summary: &mut Summary) -> Result<(), crate::bounds::BoundsError> {
+    let started = std::time::Instant::now();
+    let need = t as f64;
+    let space = crate::bounds::Space::new(&u.vectors, u.dim, u.units.clone());
+    for c in 0..u.vectors.len() {
+        if matches!(status[c], Status::Hidden(_)) && (1..=t).contains(&u.sizes[c]) {
+            targets.push(Target { coords: u.vectors[c].clone() });
+        }
+    }
+    let mut queue: std::collections::VecDeque<usize> = (0..targets.len()).collect();
+    let mut narrowest = f64::INFINITY;
+    let mut hidden_here: Vec<usize> = Vec::new();
+    while let Some(i) = queue.pop_front() {
+        loop {
+            let (interval, binding) = space.local_interval(&targets[i].coords, |c| status[c] == Status::Published, need)?;
+            summary.lp_solves += 1;
+            let w = interval.width();
+            if w >= need {
+                narrowest = narrowest.min(w);
+                break;
+            }
+            let new_published = |c: &usize| *c >= u.prior && status[*c] == Status::Published && u.sizes[*c] > 0;
+            // Hide the new published cells that bind the bound but the largest (one LP round per
+            // count rather than one per cell, and the totals stay); failing that, the smallest new
+            // published cell overlapping it.
+            let mut chosen: Vec<usize> = binding.iter().copied().filter(new_published).collect();
+            chosen.sort_by_key(|&c| (u.sizes[c], c));
+            if chosen.len() > 1 {
+                chosen.pop();
+            }
+            if chosen.is_empty() {
+                let mut overlapping: Vec<usize> = targets[i].coords.iter().flat_map(|&x| space.cells_of[x as usize].iter().map(|&c| c as usize)).collect();
+                overlapping.sort_unstable();
+                overlapping.dedup();
+                chosen.extend(overlapping.into_iter().filter(new_published).min_by_key(|&c| (u.sizes[c], c)));
+            }
+            if chosen.is_empty() {
+                // No new published cell bears on it: earlier answers alone bound it.
+                summary.determined_before += 1;
+                break;
+            }
+            for c in chosen {
+                status[c] = Status::Hidden(Rule::Secondary);
+                summary.secondary += 1;
+                summary.secondary_for_intervals += 1;
+                hidden_here.push(c);
+            }
+        }
+    }
+    // A cell hidden here that the published cells still determine was hidden for nothing (the
+    // polytope is the same either way): publish it again.
+    let mut basis = field::Basis::new(u.dim);
+    for c in 0..u.vectors.len() {
+        if status[c] == Status::Published && !u.vectors[c].is_empty() {
+            let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+            if !r.is_empty() {
+                field::normalize(&mut r, P1);
+                basis.insert(r);
+            }
+        }
+    }
+    for c in hidden_here {
+        if basis.reduce(&field::ones(&u.vectors[c]), P1).is_empty() {
+            status[c] = Status::Published;
+            summary.secondary -= 1;
+            summary.secondary_for_intervals -= 1;
+        }
+    }
+    summary.published_rank = basis.rank();
+    summary.narrowest_interval = Some(narrowest);
+    summary.lp_seconds = started.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Protect an answer (every table of one release) against everything released before for the
+/// project (`prior`): returns the released rows, the summary, and the answer's new cells with
+/// their statuses (for the ledger). Cells released before keep their status, so the same
+/// question asked twice gets the same answer.
+pub fn protect_with_prior(
+    tables: &[Table],
+    prior: Prior<'_>,
+    policy: Policy,
+) -> Result<(Vec<Vec<Released>>, Summary, Vec<(Units, Status)>), crate::bounds::BoundsError> {
     let cells = cells_of(tables);
-    let (status, summary) = decide(&cells.sets, policy);
+    let prior = if policy.project_ledger { prior } else { Prior::EMPTY };
+    let known: HashMap<&Units, usize> = prior.sets.iter().enumerate().map(|(i, s)| (s, i)).collect();
+    let new: Vec<Units> = cells.sets.iter().filter(|s| !known.contains_key(s)).cloned().collect();
+    let (new_status, mut summary) = decide(prior, &new, policy)?;
+    summary.cells = cells.sets.len();
+    summary.cells_released_before = cells.sets.len() - new.len();
+    let new_index: HashMap<&Units, usize> = new.iter().enumerate().map(|(i, s)| (s, i)).collect();
+    let status_of = |s: &Units| -> Status {
+        match known.get(s) {
+            Some(&i) => prior.status[i],
+            None => new_status[new_index[s]],
+        }
+    };
+    let status: Vec<Status> = cells.sets.iter().map(status_of).collect();
     let released = tables
         .iter()
         .zip(&cells.rows)
-        .map(|(t, ids)| {
-            t.rows
-                .iter()
-                .zip(ids)
-                .map(|(r, &(nc, dc))| {
-                    let n_rule = match status[nc] {
-                        Status::Hidden(rule) => Some(rule),
-                        Status::Published => None,
-                    };
-                    let d_rule = dc.and_then(|d| match status[d] {
-                        Status::Hidden(rule) => Some(rule),
-                        Status::Published => None,
-                    });
-                    let share_ok = n_rule.is_none() && d_rule.is_none() && r.denominator.is_some_and(|d| d >= policy.min_share_denominator);
-                    let suppressed = n_rule.or(d_rule).or((r.denominator.is_some() && !share_ok).then_some(Rule::ShareDenominator));
-                    Released {
-                        values: r.values.clone(),
-                        n: n_rule.is_none().then_some(r.n),
-                        denominator: if d_rule.is_some() { None } else { r.denominator },
-                        share_pct: if share_ok { r.share_pct() } else { None },
-                        suppressed,
-                    }
-                })
-                .collect()
-        })
+        .map(|(t, ids)| t.rows.iter().zip(ids).map(|(r, &(nc, dc))| released_row(r, status[nc], dc.map(|d| status[d]), policy)).collect())
         .collect();
-    (released, summary)
+    let new_cells = new.into_iter().zip(new_status).collect();
+    Ok((released, summary, new_cells))
+}
+
+fn released_row(r: &crate::stats::Row, n_status: Status, d_status: Option<Status>, policy: Policy) -> Released {
+    let n_rule = n_status.rule();
+    let d_rule = d_status.and_then(Status::rule);
+    let share_rule = if r.denominator.is_none() {
+        None
+    } else if let Some(rule) = n_rule.or(d_rule) {
+        Some(rule)
+    } else if r.denominator.is_some_and(|d| d >= policy.min_share_denominator && d > 0) {
+        None
+    } else {
+        Some(Rule::ShareDenominator)
+    };
+    Released {
+        values: r.values.clone(),
+        n: n_rule.is_none().then_some(r.n),
+        denominator: if d_rule.is_some() { None } else { r.denominator },
+        share_pct: if share_rule.is_none() { r.share_pct() } else { None },
+        suppressed: n_rule,
+        denominator_suppressed: d_rule,
+        share_suppressed: share_rule,
+    }
+}
+
+/// Protect a whole release on its own (nothing released before): every table's rows, decided
+/// together.
+pub fn protect_release(tables: &[Table], policy: Policy) -> (Vec<Vec<Released>>, Summary) {
+    match protect_with_prior(tables, Prior::EMPTY, policy) {
+        Ok((released, summary, _)) => (released, summary),
+        Err(e) => {
+            // The solver failed: publish nothing but zeros rather than something unchecked.
+            tracing::error!(error = %e, "interval audit failed; every non-zero count is withheld");
+            let released = tables
+                .iter()
+                .map(|t| {
+                    t.rows
+                        .iter()
+                        .map(|r| {
+                            let hidden = |n: i64| if n == 0 { Status::Published } else { Status::Hidden(Rule::Secondary) };
+                            released_row(r, hidden(r.n), r.denominator.map(hidden), policy)
+                        })
+                        .collect()
+                })
+                .collect();
+            (released, Summary::default())
+        }
+    }
 }
 
 /// Protect one table on its own (a release of one table).
@@ -411,37 +752,54 @@ pub struct Audit {
     pub passed: bool,
     pub policy: Policy,
     pub rows: usize,
+    /// Distinct cells of the union (earlier answers of the project and this one).
     pub cells: usize,
     pub published_cells: usize,
     pub hidden_cells: usize,
     pub published_rank: usize,
+    /// Hidden counts of the union whose feasible interval was computed, and the narrowest
+    /// integer width found (null when the interval audit is off).
+    pub intervals_checked: usize,
+    pub narrowest_interval: Option<f64>,
     /// Problems found (empty when passed); rows are named by statistic and dimension values.
     pub problems: Vec<String>,
+    /// Hidden counts determined by earlier answers alone (not by this one): reported only.
+    pub notes: Vec<String>,
 }
 
 /// Check a release independently of how it was protected: from the released values alone
-/// (what is shown, what is hidden) and the unit sets, over another prime and in row order.
-/// Checks: every count/denominator of 1..=threshold is hidden; every shown number equals its
-/// unit count; every hidden number has a rule and no share; shares only with a denominator of
-/// at least the minimum; the same cell is never shown in one place and hidden in another; and
-/// no hidden cell is in the span of the shown ones.
-pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Audit {
+/// (what is shown, what is hidden), the unit sets, and the project's earlier cells, over another
+/// prime and in another order. Checks: every count/denominator of 1..=threshold is hidden;
+/// every shown number equals its unit count; every hidden number has its rule and no share;
+/// shares only with a denominator of at least the minimum; the same cell is never shown in one
+/// place and hidden in another (also against earlier answers); no hidden cell of the union is in
+/// the span of the shown ones; no two shown cells, one inside the other, differ by
+/// 1..=threshold units; and (with the interval audit on) every hidden count's feasible interval
+/// is at least `threshold` wide.
+pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, policy: Policy) -> Audit {
     let mut problems = Vec::new();
-    let mut shown: BTreeMap<Units, bool> = BTreeMap::new();
+    let prior = if policy.project_ledger { prior } else { Prior::EMPTY };
+    let mut shown: BTreeMap<Units, (bool, bool)> = BTreeMap::new(); // set → (shown, from this answer)
+    for (s, st) in prior.sets.iter().zip(prior.status) {
+        shown.insert(s.clone(), (*st == Status::Published, false));
+    }
     let mut conflict = |u: &Units, is_shown: bool, what: &str, problems: &mut Vec<String>| {
-        if *shown.entry(u.clone()).or_insert(is_shown) != is_shown {
+        let e = shown.entry(u.clone()).or_insert((is_shown, true));
+        if e.0 != is_shown {
             problems.push(format!("{what}: the same cell is shown in one place and hidden in another"));
         }
+        e.1 = true;
     };
     let mut rows = 0;
+    let small = |v: i64| v >= 1 && v <= policy.threshold;
     for (t, rel) in tables.iter().zip(released) {
         for (r, x) in t.rows.iter().zip(rel) {
             rows += 1;
             let what = format!("{} {}", t.statistic, r.values.join("/"));
-            let small = |v: i64| v >= 1 && v <= policy.threshold;
             match x.n {
                 Some(n) if n != r.n => problems.push(format!("{what}: shown n differs from its cell")),
                 Some(n) if small(n) => problems.push(format!("{what}: n below the threshold is shown")),
+                Some(_) if x.suppressed.is_some() => problems.push(format!("{what}: a rule is named for a shown n")),
                 None if x.suppressed.is_none() => problems.push(format!("{what}: n hidden without a rule")),
                 _ => {}
             }
@@ -450,7 +808,8 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
                 match x.denominator {
                     Some(shown_d) if shown_d != d => problems.push(format!("{what}: shown denominator differs from its cell")),
                     Some(shown_d) if small(shown_d) => problems.push(format!("{what}: denominator below the threshold is shown")),
-                    None if x.suppressed.is_none() => problems.push(format!("{what}: denominator hidden without a rule")),
+                    Some(_) if x.denominator_suppressed.is_some() => problems.push(format!("{what}: a rule is named for a shown denominator")),
+                    None if x.denominator_suppressed.is_none() => problems.push(format!("{what}: denominator hidden without a rule")),
                     _ => {}
                 }
                 conflict(du, x.denominator.is_some(), &what, &mut problems);
@@ -458,13 +817,30 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
             if x.share_pct.is_some() && (x.n.is_none() || x.denominator.is_none_or(|d| d < policy.min_share_denominator)) {
                 problems.push(format!("{what}: share shown without its count, its denominator, or a large enough denominator"));
             }
+            if x.share_pct.is_none() && r.denominator.is_some() && x.share_suppressed.is_none() {
+                problems.push(format!("{what}: share withheld without a rule"));
+            }
         }
     }
-    // Span check over the distinct cells, with the shown ones as the basis.
-    let sets: Vec<Units> = shown.keys().cloned().collect();
-    let (vectors, k) = coordinates(&sets);
+    // Span check over the distinct cells of the union, with the shown ones as the basis; a hidden
+    // cell already in the span of the earlier answers' shown cells alone is a note, not a problem
+    // of this answer.
+    let sets: Vec<&[u32]> = shown.keys().map(|s| s.as_slice()).collect();
+    let flags: Vec<(bool, bool)> = shown.values().copied().collect();
+    let (vectors, k, units) = coordinates(&sets);
+    let mut notes = Vec::new();
+    let mut prior_basis = field::Basis::new(k);
+    for (i, (is_shown, this)) in flags.iter().enumerate() {
+        if *is_shown && !*this {
+            let mut r = prior_basis.reduce(&field::ones(&vectors[i]), P2);
+            if !r.is_empty() {
+                field::normalize(&mut r, P2);
+                prior_basis.insert(r);
+            }
+        }
+    }
     let mut basis = field::Basis::new(k);
-    for (i, is_shown) in shown.values().enumerate() {
+    for (i, (is_shown, _)) in flags.iter().enumerate().rev() {
         if *is_shown {
             let mut r = basis.reduce(&field::ones(&vectors[i]), P2);
             if !r.is_empty() {
@@ -474,15 +850,78 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
         }
     }
     let mut hidden_cells = 0;
-    for (i, is_shown) in shown.values().enumerate() {
+    for (i, (is_shown, _)) in flags.iter().enumerate() {
         if !is_shown {
             hidden_cells += 1;
             if basis.reduce(&field::ones(&vectors[i]), P2).is_empty() {
-                problems.push(format!("a hidden cell of {} units is derivable from the published cells", sets[i].len()));
+                if prior_basis.reduce(&field::ones(&vectors[i]), P2).is_empty() {
+                    notes.push(format!("a hidden cell of {} units is determined by earlier answers alone", sets[i].len()));
+                } else {
+                    problems.push(format!("a hidden cell of {} units is derivable from the published cells", sets[i].len()));
+                }
             }
         }
     }
+    // Differencing: a shown cell inside another shown cell, 1..=threshold units apart.
+    if policy.project_ledger {
+        let shown_idx: Vec<usize> = (0..sets.len()).filter(|&i| flags[i].0 && !sets[i].is_empty()).collect();
+        let mut by_size: Vec<usize> = shown_idx.clone();
+        by_size.sort_by_key(|&i| sets[i].len());
+        for (a, &i) in by_size.iter().enumerate() {
+            for &j in &by_size[a + 1..] {
+                let gap = sets[j].len() - sets[i].len();
+                if gap == 0 {
+                    continue;
+                }
+                if gap as i64 > policy.threshold {
+                    break;
+                }
+                if (flags[i].1 || flags[j].1) && subset(sets[i], sets[j]) {
+                    problems.push(format!("two shown cells, one inside the other, differ by {gap} units"));
+                }
+            }
+        }
+    }
+    let (mut intervals_checked, mut narrowest_interval) = (0, None);
+    if policy.interval_audit {
+        let prior_set: std::collections::HashSet<&[u32]> = prior.sets.iter().map(|s| s.as_slice()).collect();
+        let space = crate::bounds::Space::new(&vectors, k, units);
+        let mut narrowest = f64::INFINITY;
+        let t = policy.threshold.max(0) as usize;
+        for i in (0..sets.len()).filter(|&i| !flags[i].0 && (1..=t).contains(&sets[i].len())) {
+            intervals_checked += 1;
+            match space.local_interval(&vectors[i], |c| flags[c].0, policy.threshold as f64) {
+                Ok((interval, _)) => {
+                    let w = interval.width();
+                    narrowest = narrowest.min(w);
+                    if w < policy.threshold as f64 {
+                        let msg = format!(
+                            "a hidden count of {} units has the feasible interval [{:.0}, {:.0}], narrower than {}",
+                            sets[i].len(),
+                            interval.lo,
+                            interval.hi,
+                            policy.threshold
+                        );
+                        // Narrow already with only what earlier answers published: nothing this
+                        // answer did or could do (it hides the count); a note, not a problem.
+                        let before = space
+                            .local_interval(&vectors[i], |c| flags[c].0 && prior_set.contains(sets[c]), policy.threshold as f64)
+                            .map(|(iv, _)| iv.width() < policy.threshold as f64)
+                            .unwrap_or(false);
+                        if flags[i].1 && !before {
+                            problems.push(msg);
+                        } else {
+                            notes.push(format!("{msg} (by earlier answers alone)"));
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!("interval audit: {e}")),
+            }
+        }
+        narrowest_interval = Some(narrowest);
+    }
     problems.truncate(100);
+    notes.truncate(100);
     Audit {
         passed: problems.is_empty(),
         policy,
@@ -491,7 +930,10 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], policy: Policy) -> Au
         published_cells: sets.len() - hidden_cells,
         hidden_cells,
         published_rank: basis.rank(),
+        intervals_checked,
+        narrowest_interval,
         problems,
+        notes,
     }
 }
 
@@ -558,6 +1000,73 @@ mod tests {
         }
     }
 
+    fn table(statistic: &'static str, rows: Vec<(&str, Vec<u32>)>) -> Table {
+        Table {
+            statistic,
+            dims: vec!["row"],
+            rows: rows
+                .into_iter()
+                .map(|(v, u)| Row { values: vec![v.into()], n: u.len() as i64, denominator: None, units: Arc::new(u), denominator_units: None })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_small_published_sum_of_hidden_cells_is_hidden_too_the_singleton_problem() {
+        // a = 1 and b = 2 are primary; their sum a + b = 3 is published, so each is pinned to
+        // [1, 2]: the interval audit hides the sum (and what would give it back).
+        let t = table("t", vec![("a", vec![0]), ("b", vec![1, 2]), ("ab", vec![0, 1, 2]), ("c", (3..40).collect()), ("all", (0..40).collect())]);
+        let off = Policy { interval_audit: false, ..Policy::default() };
+        let (rel, _) = protect_release(std::slice::from_ref(&t), off);
+        assert_eq!(rel[0][2].n, Some(3), "the span alone lets a + b = 3 be published");
+        let (rel, summary) = protect_release(std::slice::from_ref(&t), Policy::default());
+        let n: Vec<Option<i64>> = rel[0].iter().map(|r| r.n).collect();
+        assert_eq!(n, vec![None, None, None, None, Some(40)], "{summary:?}");
+        assert_eq!(rel[0][2].suppressed, Some(Rule::Secondary));
+        assert!(summary.secondary_for_intervals >= 1, "{summary:?}");
+        assert!(summary.narrowest_interval.is_some_and(|w| w >= 2.0), "{summary:?}");
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
+        assert!(a.passed, "{:?}", a.problems);
+        // The audit finds the narrow interval when the sum is shown again.
+        let mut bad = rel.clone();
+        bad[0][2].n = Some(3);
+        bad[0][2].suppressed = None;
+        let a = audit(std::slice::from_ref(&t), &bad, Prior::EMPTY, Policy::default());
+        assert!(a.problems.iter().any(|p| p.contains("feasible interval")), "{:?}", a.problems);
+    }
+
+    #[test]
+    fn a_later_answer_keeps_earlier_statuses_and_never_publishes_a_small_difference() {
+        // Answer 1: a cell of 30 units (published). Answer 2, a nested range: the same group
+        // without one unit (29 units). Published too, it would count that one person by
+        // subtraction, so it is hidden; asking answer 1 again changes nothing.
+        let policy = Policy::default();
+        let first = table("t", vec![("g", (0..30).collect()), ("h", (30..90).collect())]);
+        let (rel1, _, cells1) = protect_with_prior(std::slice::from_ref(&first), Prior::EMPTY, policy).expect("protects");
+        assert_eq!(rel1[0][0].n, Some(30));
+        let sets: Vec<Units> = cells1.iter().map(|c| c.0.clone()).collect();
+        let status: Vec<Status> = cells1.iter().map(|c| c.1).collect();
+        let prior = Prior { sets: &sets, status: &status };
+        let second = table("t", vec![("g", (1..30).collect()), ("h", (30..90).collect())]);
+        let (rel2, summary, new_cells) = protect_with_prior(std::slice::from_ref(&second), prior, policy).expect("protects");
+        assert_eq!((rel2[0][0].n, rel2[0][0].suppressed), (None, Some(Rule::Secondary)), "{summary:?}");
+        assert_eq!(rel2[0][1].n, Some(60), "the same cell as before keeps its status");
+        assert_eq!((summary.cells, summary.cells_released_before, summary.difference_cells), (2, 1, 1));
+        assert_eq!(new_cells.len(), 1);
+        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy).passed);
+        // Without the ledger (each answer alone) the difference is published: 30 − 29 = 1.
+        let alone = Policy { project_ledger: false, interval_audit: false, ..policy };
+        let (rel, _, _) = protect_with_prior(std::slice::from_ref(&second), prior, alone).expect("protects");
+        assert_eq!(rel[0][0].n, Some(29));
+        // The audit of the union sees it.
+        let a = audit(std::slice::from_ref(&second), &rel, prior, policy);
+        assert!(a.problems.iter().any(|p| p.contains("differ by 1")), "{:?}", a.problems);
+        // The same question again: every cell is known, nothing new is decided.
+        let (again, summary, new_cells) = protect_with_prior(std::slice::from_ref(&first), prior, policy).expect("protects");
+        assert_eq!(again, rel1);
+        assert_eq!((summary.cells_released_before, new_cells.len()), (2, 0));
+    }
+
     fn shown(rel: &[Released]) -> Vec<(String, Option<i64>, Option<Rule>)> {
         rel.iter().map(|r| (r.values.join("/"), r.n, r.suppressed)).collect()
     }
@@ -582,7 +1091,7 @@ mod tests {
         ];
         assert_eq!(s, want);
         assert_eq!((summary.primary, summary.secondary, summary.coordinates, summary.published_rank), (1, 3, 4, 3));
-        let a = audit(std::slice::from_ref(&t), &rel, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
         assert!(a.passed, "{:?}", a.problems);
         assert_eq!((a.cells, a.hidden_cells), (9, 4));
     }
@@ -594,13 +1103,13 @@ mod tests {
         // Publish B/Y: then AX = (TOTAL − B) − (Y − BY).
         rel[0][3].n = Some(30);
         rel[0][3].suppressed = None;
-        let a = audit(std::slice::from_ref(&t), &rel, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
         assert!(!a.passed);
         assert!(a.problems.iter().any(|p| p.contains("derivable")), "{:?}", a.problems);
         // Show the primary cell itself.
         let (mut rel, _) = protect_release(std::slice::from_ref(&t), Policy::default());
         rel[0][0].n = Some(2);
-        let a = audit(std::slice::from_ref(&t), &rel, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
         assert!(a.problems.iter().any(|p| p.contains("below the threshold")), "{:?}", a.problems);
     }
 
@@ -614,6 +1123,6 @@ mod tests {
         assert_eq!(shown(&rel[0]), shown(&rel[1]));
         assert_eq!(rel[0][9].n, Some(0));
         assert_eq!((summary.cells, summary.zero_cells), (10, 1));
-        assert!(audit(&[t, copy], &rel, Policy::default()).passed);
+        assert!(audit(&[t, copy], &rel, Prior::EMPTY, Policy::default()).passed);
     }
 }

@@ -43,6 +43,15 @@ impl Engine {
                 return Err(Error::Delivery { id: delivery.manifest.delivery_id.clone(), problem: format!("has no {t} table") });
             }
         }
+        if let Some((from, to)) = delivery.manifest.years() {
+            if years.from < from || years.to > to {
+                return Err(Error::Precondition(format!(
+                    "delivery {} was linked for decision years {from}-{to}: decision years {}-{} are outside it \
+                     (link a delivery for them)",
+                    delivery.manifest.delivery_id, years.from, years.to
+                )));
+            }
+        }
         let ctx = SessionContext::new();
         delivery.register(&ctx).await?;
         for (name, sql) in crate::definitions::views(years.from, years.to) {
@@ -69,6 +78,12 @@ impl Engine {
             out.push(self.compute(stat).await?);
         }
         Ok(out)
+    }
+
+    /// Unit identifiers by the numbers the computed tables use.
+    pub fn unit_names(&self) -> Result<Vec<String>> {
+        let u = self.universe.lock().map_err(|_| Error::BadRequest("engine state poisoned".into()))?;
+        Ok(u.names().to_vec())
     }
 
     pub fn years(&self) -> Years {

@@ -15,6 +15,13 @@ pub enum Error {
     /// The release failed its disclosure audit (a bug; nothing is released).
     #[error("disclosure audit failed: {0}")]
     Disclosure(String),
+    /// The request cannot be answered in the present state (e.g. decision years outside what
+    /// the delivery was linked for).
+    #[error("{0}")]
+    Precondition(String),
+    /// A resource is held by another process.
+    #[error("{0}")]
+    Busy(String),
     #[error("writing {path}: {reason}")]
     Output { path: String, reason: String },
 }

@@ -2,12 +2,14 @@
 //! deliveries, disclosure control, and production outputs. It only ever reads the query side's
 //! store; it never sees a personnummer.
 
+pub mod bounds;
 pub mod cli;
 pub mod definitions;
 pub mod delivery;
 pub mod disclosure;
 pub mod engine;
 pub mod error;
+pub mod ledger;
 pub mod output;
 pub mod report;
 pub mod server;

@@ -75,30 +75,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let t = fetch(conn.channel().await?, &statistic, &delivery, from_year, to_year).await?;
             print!("{}", regstat_query::output::tidy_csv(&t.dims, &t.rows));
         }
-        Command::Produce { store, delivery, out, years } => {
+        Command::Produce { store, delivery, out, years, policy } => {
             let YearsArgs { from_year, to_year } = years;
-            let d = match delivery {
-                Some(id) => regstat_query::delivery::Delivery::open(&store, &id)?,
-                None => regstat_query::delivery::Delivery::latest(&store)?,
-            };
-            let years = regstat_query::engine::Years::new(from_year, to_year)?;
-            let (m, rel) = regstat_query::output::produce(&d, years, Default::default(), &out).await?;
+            let policy = policy.policy()?;
+            let audit = std::sync::Arc::new(regstat_server::audit::AuditLog::open(&store.join("audit.jsonl"))?);
+            let state = regstat_query::service::QueryState::new(store, out.clone(), policy, audit);
+            let caller = format!("local:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let r = state.produce(delivery.as_deref().unwrap_or(""), from_year, to_year, &caller).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?;
+            let d = regstat_query::delivery::Delivery::open(&state.store, &r.delivery_id)?;
+            let (from, to) = if from_year == 0 && to_year == 0 { d.manifest.years().unwrap_or((2018, 2020)) } else { (from_year, to_year) };
+            let rel = state.release(&d, regstat_query::engine::Years::new(from, to)?, &caller).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?;
             print_headlines(&rel.tables);
+            println!("\nrun {} on delivery {}: {} files in {}/{} (and the newest run at the top of {})", r.run_id, r.delivery_id, r.files.len(), out.display(), r.run_dir, out.display());
             println!(
-                "\nrun {} on delivery {}: {} statistics, {} files in {}",
-                m.run_id,
-                m.delivery_id,
-                rel.tables.len(),
-                m.files.len() + 1,
-                out.display()
-            );
-            println!(
-                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {} ({})",
-                rel.summary.cells,
-                rel.summary.primary,
-                rel.summary.secondary,
-                if rel.audit.passed { "passed" } else { "FAILED" },
-                out.join("disclosure_audit.json").display()
+                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {}; audit-log entry {}",
+                r.cells,
+                r.primary_suppressed,
+                r.secondary_suppressed,
+                if r.audit_passed { "passed" } else { "FAILED" },
+                r.audit_entry
             );
         }
     }

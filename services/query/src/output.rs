@@ -1,6 +1,7 @@
 //! Production outputs (SPEC §7): one tidy file per statistic, CSV and Parquet, and a manifest
 //! from which the run can be reproduced byte for byte (nothing time-dependent is written).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +13,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::delivery::Delivery;
-use crate::disclosure::{self, Policy, Released};
+use crate::disclosure::{self, Policy, Prior, Released};
+use crate::ledger::{Answer, Ledger};
+use crate::stats::{Table, Units};
 use crate::engine::{Engine, Years};
 use crate::error::{Error, Result};
 use crate::stats;
@@ -54,10 +57,14 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The columns after the dimensions: the values, then which of them are hidden and by which
+/// rule (`suppressed` is the count's; empty = shown).
+pub const VALUE_COLUMNS: [&str; 6] = ["n", "denominator", "share_pct", "suppressed", "denominator_suppressed", "share_suppressed"];
+
 /// Tidy CSV text of a released table.
 pub fn tidy_csv(dims: &[&str], rows: &[Released]) -> String {
     let mut out = String::new();
-    let header: Vec<&str> = dims.iter().copied().chain(["n", "denominator", "share_pct", "suppressed"]).collect();
+    let header: Vec<&str> = dims.iter().copied().chain(VALUE_COLUMNS).collect();
     out.push_str(&header.join(","));
     out.push('\n');
     for r in rows {
@@ -65,7 +72,9 @@ pub fn tidy_csv(dims: &[&str], rows: &[Released]) -> String {
         fields.push(r.n.map(|n| n.to_string()).unwrap_or_default());
         fields.push(r.denominator.map(|n| n.to_string()).unwrap_or_default());
         fields.push(r.share_pct.map(|s| s.to_string()).unwrap_or_default());
-        fields.push(r.suppressed.map(|s| s.code().to_string()).unwrap_or_default());
+        for rule in [r.suppressed, r.denominator_suppressed, r.share_suppressed] {
+            fields.push(rule.map(|s| s.code().to_string()).unwrap_or_default());
+        }
         out.push_str(&fields.join(","));
         out.push('\n');
     }
@@ -79,6 +88,8 @@ pub fn to_batch(dims: &[&str], rows: &[Released]) -> Result<RecordBatch> {
     fields.push(Field::new("denominator", DataType::Int64, true));
     fields.push(Field::new("share_pct", DataType::Float64, true));
     fields.push(Field::new("suppressed", DataType::Utf8, true));
+    fields.push(Field::new("denominator_suppressed", DataType::Utf8, true));
+    fields.push(Field::new("share_suppressed", DataType::Utf8, true));
     let mut cols: Vec<ArrayRef> = (0..dims.len())
         .map(|i| Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.values[i].as_str()))) as ArrayRef)
         .collect();
@@ -86,6 +97,8 @@ pub fn to_batch(dims: &[&str], rows: &[Released]) -> Result<RecordBatch> {
     cols.push(Arc::new(Int64Array::from(rows.iter().map(|r| r.denominator).collect::<Vec<_>>())));
     cols.push(Arc::new(Float64Array::from(rows.iter().map(|r| r.share_pct).collect::<Vec<_>>())));
     cols.push(Arc::new(StringArray::from(rows.iter().map(|r| r.suppressed.map(|s| s.code())).collect::<Vec<_>>())));
+    cols.push(Arc::new(StringArray::from(rows.iter().map(|r| r.denominator_suppressed.map(|s| s.code())).collect::<Vec<_>>())));
+    cols.push(Arc::new(StringArray::from(rows.iter().map(|r| r.share_suppressed.map(|s| s.code())).collect::<Vec<_>>())));
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
 }
 
@@ -94,7 +107,7 @@ pub fn from_batches(statistic: &'static str, batches: &[RecordBatch]) -> Result<
     use arrow::array::Array;
     let bad = |m: &str| Error::BadRequest(format!("{statistic}: {m}"));
     let schema = batches.first().map(|b| b.schema()).ok_or_else(|| bad("no data"))?;
-    let ndims = schema.fields().len().checked_sub(4).ok_or_else(|| bad("too few columns"))?;
+    let ndims = schema.fields().len().checked_sub(VALUE_COLUMNS.len()).ok_or_else(|| bad("too few columns"))?;
     let stat = stats::find(statistic)?;
     let dims = stat.out_dims();
     if dims.len() != ndims || dims.iter().zip(schema.fields()).any(|(d, f)| f.name() != d) {
@@ -107,7 +120,13 @@ pub fn from_batches(statistic: &'static str, batches: &[RecordBatch]) -> Result<
         let cols: Vec<StringArray> = (0..ndims).map(text).collect::<Result<_>>()?;
         let (n, d) = (int(ndims)?, int(ndims + 1)?);
         let share = b.column(ndims + 2).as_any().downcast_ref::<Float64Array>().cloned().ok_or_else(|| bad("share not Float64"))?;
-        let rule = text(ndims + 3)?;
+        let rules = [text(ndims + 3)?, text(ndims + 4)?, text(ndims + 5)?];
+        let rule = |a: &StringArray, i: usize| match (!a.is_null(i)).then(|| a.value(i)) {
+            Some("primary") => Some(disclosure::Rule::Primary),
+            Some("secondary") => Some(disclosure::Rule::Secondary),
+            Some("share_denominator") => Some(disclosure::Rule::ShareDenominator),
+            _ => None,
+        };
         for i in 0..b.num_rows() {
             let get = |a: &Int64Array| (!a.is_null(i)).then(|| a.value(i));
             rows.push(Released {
@@ -115,12 +134,9 @@ pub fn from_batches(statistic: &'static str, batches: &[RecordBatch]) -> Result<
                 n: get(&n),
                 denominator: get(&d),
                 share_pct: (!share.is_null(i)).then(|| share.value(i)),
-                suppressed: match (!rule.is_null(i)).then(|| rule.value(i)) {
-                    Some("primary") => Some(disclosure::Rule::Primary),
-                    Some("secondary") => Some(disclosure::Rule::Secondary),
-                    Some("share_denominator") => Some(disclosure::Rule::ShareDenominator),
-                    _ => None,
-                },
+                suppressed: rule(&rules[0], i),
+                denominator_suppressed: rule(&rules[1], i),
+                share_suppressed: rule(&rules[2], i),
             });
         }
     }
@@ -150,6 +166,8 @@ pub struct Release {
     pub tables: Vec<ReleasedTable>,
     pub summary: disclosure::Summary,
     pub audit: disclosure::Audit,
+    /// SHA-256 of the ledger line that recorded this answer (none without a ledger).
+    pub ledger_line: Option<String>,
 }
 
 impl Release {
@@ -158,27 +176,106 @@ impl Release {
     }
 }
 
-/// Compute every statistic, protect them together, and audit the result. A release that fails
-/// its audit is an error: nothing unprotected leaves the service.
+/// Compute every statistic, protect them together (on their own: no ledger), and audit the
+/// result. A release that fails its audit is an error: nothing unprotected leaves the service.
 pub async fn release(engine: &Engine, policy: Policy) -> Result<Release> {
     let tables = engine.compute_all().await?;
-    // The linear algebra is seconds of CPU: keep it off the async runtime.
-    let (tables, released, summary, audit) = tokio::task::spawn_blocking(move || {
-        let (released, summary) = disclosure::protect_release(&tables, policy);
-        let audit = disclosure::audit(&tables, &released, policy);
-        (tables, released, summary, audit)
-    })
-    .await
-    .map_err(|e| Error::Disclosure(format!("protection task failed: {e}")))?;
-    if !audit.passed {
-        return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
-    }
+    // The linear algebra and the LPs are seconds of CPU: keep them off the async runtime.
+    tokio::task::spawn_blocking(move || protect_answer(tables, None, policy))
+        .await
+        .map_err(|e| Error::Disclosure(format!("protection task failed: {e}")))?
+}
+
+/// The project's ledger and what this answer is, for [`protect_answer`].
+#[derive(Debug)]
+pub struct LedgerAnswer<'a> {
+    pub ledger: &'a mut Ledger,
+    /// Unit identifiers by the numbers the tables use (the engine's universe).
+    pub names: &'a [String],
+    pub answer: Answer,
+    pub key_fingerprint: &'a str,
+}
+
+/// Renumber every unit set of the tables into the ledger's numbering (new units are interned).
+pub fn to_ledger_units(tables: Vec<Table>, names: &[String], ledger: &mut Ledger) -> Vec<Table> {
+    let map: Vec<u32> = names.iter().map(|n| ledger.intern(n)).collect();
+    let mut done: HashMap<*const Vec<u32>, Units> = HashMap::new();
+    let mut convert = |u: &Units| -> Units {
+        done.entry(Arc::as_ptr(u))
+            .or_insert_with(|| {
+                let mut v: Vec<u32> = u.iter().map(|&x| map[x as usize]).collect();
+                v.sort_unstable();
+                Arc::new(v)
+            })
+            .clone()
+    };
+    tables
+        .into_iter()
+        .map(|mut t| {
+            for r in &mut t.rows {
+                r.units = convert(&r.units);
+                r.denominator_units = r.denominator_units.as_ref().map(&mut convert);
+            }
+            t
+        })
+        .collect()
+}
+
+/// Protect an answer (blocking): against the project's ledger when one is given, audit the
+/// union, rank the rankings from published counts, and record the answer in the ledger. A
+/// release that fails its audit is an error, and the ledger is left as it was.
+pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, policy: Policy) -> Result<Release> {
+    let started = std::time::Instant::now();
+    let (released, summary, audit, ledger_line) = match ledger {
+        Some(LedgerAnswer { ledger, names, answer, key_fingerprint }) => {
+            ledger.check_key(key_fingerprint)?;
+            let units_before = ledger.units_len();
+            let tables = to_ledger_units(tables, names, ledger);
+            let result = disclosure::protect_with_prior(&tables, ledger.prior(), policy)
+                .map_err(|e| Error::Disclosure(e.to_string()))
+                .and_then(|(released, summary, new_cells)| {
+                    let audit = disclosure::audit(&tables, &released, ledger.prior(), policy);
+                    if !audit.passed {
+                        return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
+                    }
+                    let line = ledger.append(key_fingerprint, answer, units_before, new_cells)?;
+                    Ok((released, summary, audit, Some(line)))
+                });
+            if result.is_err() {
+                ledger.truncate_units(units_before);
+            }
+            let (released, summary, audit, line) = result?;
+            ((tables, released), summary, audit, line)
+        }
+        None => {
+            let (released, summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(|e| Error::Disclosure(e.to_string()))?;
+            let audit = disclosure::audit(&tables, &released, Prior::EMPTY, policy);
+            if !audit.passed {
+                return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
+            }
+            ((tables, released), summary, audit, None)
+        }
+    };
+    let (tables, released) = released;
     let tables = tables
         .into_iter()
         .zip(released)
-        .map(|(t, rows)| ReleasedTable { statistic: t.statistic, dims: t.dims, rows })
-        .collect();
-    Ok(Release { tables, summary, audit })
+        .map(|(t, rows)| {
+            let stat = stats::find(t.statistic)?;
+            let rows = stats::rank_released(stat, &t.dims, rows);
+            Ok(ReleasedTable { statistic: t.statistic, dims: t.dims, rows })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    tracing::info!(
+        cells = summary.cells,
+        primary = summary.primary,
+        secondary = summary.secondary,
+        ledger_cells = summary.ledger_cells,
+        lp_solves = summary.lp_solves,
+        seconds = started.elapsed().as_secs_f64(),
+        "answer protected"
+    );
+    Ok(Release { tables, summary, audit, ledger_line })
 }
 
 fn parquet_bytes(batch: &RecordBatch, out_dir: &Path) -> Result<Vec<u8>> {
@@ -224,9 +321,12 @@ pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Re
         delivery_id: delivery.manifest.delivery_id.clone(),
         inputs,
         parameters,
-        disclosure_control: "primary suppression of counts and denominators (1..=threshold); release-wide secondary suppression \
-                             (no hidden cell in the span of the published cells, GaussSuppression approach); shares only with \
-                             denominator >= policy minimum and both count and denominator published; audited (disclosure_audit.json)",
+        disclosure_control: "primary suppression of counts and denominators (1..=threshold); secondary suppression over everything \
+                             released for the project (the release ledger): no hidden cell in the span of the published cells \
+                             (GaussSuppression approach), no published difference of 1..=threshold between nested cells, every \
+                             hidden count's feasible interval (LP, HiGHS) at least threshold wide; rankings from published counts \
+                             only; shares only with denominator >= policy minimum and both count and denominator published; \
+                             audited (disclosure_audit.json)",
         disclosure: rel.summary.clone(),
         files,
     };

@@ -26,14 +26,31 @@ pub struct QueryArgs {
     /// Output root: every production run goes to `<out>/runs/<run_id>/`; `<out>/` holds the newest.
     #[arg(long, env = "OUT_DIR", default_value = "out/demo")]
     pub out: PathBuf,
-    /// Counts of 1..=threshold persons are suppressed (primary suppression).
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// The disclosure policy: the same flags (and config keys) for `query serve` and `query produce`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct PolicyArgs {
+    /// Counts of 1..=threshold persons are suppressed (primary suppression); every hidden count's
+    /// feasible interval must be at least this wide.
     #[arg(long, env = "QUERY_SUPPRESSION_THRESHOLD", default_value_t = 2)]
     pub threshold: i64,
     /// Shares are released only with a denominator of at least this many persons.
     #[arg(long, env = "QUERY_MIN_SHARE_DENOMINATOR", default_value_t = 50)]
     pub min_share_denominator: i64,
-    #[command(flatten)]
-    pub tls: TlsArgs,
+}
+
+impl PolicyArgs {
+    pub fn policy(self) -> Result<Policy, BuildError> {
+        if self.threshold < 0 || self.min_share_denominator < 0 {
+            return Err(BuildError::Config("threshold and min share denominator must be >= 0".into()));
+        }
+        Ok(Policy { threshold: self.threshold, min_share_denominator: self.min_share_denominator, ..Policy::default() })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,16 +83,14 @@ pub struct QueryConfig {
 
 impl QueryConfig {
     pub fn from_args(a: QueryArgs) -> Result<Self, BuildError> {
-        if a.threshold < 0 || a.min_share_denominator < 0 {
-            return Err(BuildError::Config("threshold and min share denominator must be >= 0".into()));
-        }
+        let policy = a.policy.policy()?;
         let tls = a.tls.load()?;
         let access = if tls.is_some() { Access::new(query_policy()) } else { Access::allow_all() };
         Ok(QueryConfig {
             listen: a.listen,
             store: a.store,
             out: a.out,
-            policy: Policy { threshold: a.threshold, min_share_denominator: a.min_share_denominator },
+            policy,
             tls,
             access,
         })

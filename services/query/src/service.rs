@@ -33,7 +33,8 @@ use crate::delivery::Delivery;
 use crate::disclosure::Policy;
 use crate::engine::{Engine, Years};
 use crate::error::Error;
-use crate::output::{self, Release};
+use crate::ledger::{Answer, Ledger};
+use crate::output::{self, LedgerAnswer, Release};
 use crate::stats;
 
 impl From<Error> for Status {
@@ -42,6 +43,8 @@ impl From<Error> for Status {
             Error::BadRequest(m) => Status::invalid_argument(m),
             Error::NotFound(m) => Status::not_found(m),
             e @ Error::Delivery { .. } => Status::failed_precondition(e.to_string()),
+            Error::Precondition(m) => Status::failed_precondition(m),
+            Error::Busy(m) => Status::unavailable(m),
             e => {
                 tracing::error!(error = %e, "query failed");
                 Status::internal(e.to_string())
@@ -64,9 +67,11 @@ pub struct ComputeTicket {
     pub to_year: i32,
 }
 
-fn years_of(from: i32, to: i32) -> Result<Years, Error> {
+/// The decision years asked for; none (0, 0) = every year the delivery was linked for.
+fn years_of(d: &Delivery, from: i32, to: i32) -> Result<Years, Error> {
     if from == 0 && to == 0 {
-        return Years::new(2018, 2020);
+        let (f, t) = d.manifest.years().unwrap_or((2018, 2020));
+        return Years::new(f, t);
     }
     Years::new(from, to)
 }
@@ -79,6 +84,8 @@ pub struct QueryState {
     pub policy: Policy,
     pub audit: Arc<AuditLog>,
     cache: Mutex<HashMap<(String, Years), Arc<Release>>>,
+    /// The release ledgers of the projects answered so far (opened on first use, held locked).
+    ledgers: Arc<std::sync::Mutex<HashMap<String, Ledger>>>,
 }
 
 impl std::fmt::Debug for QueryState {
@@ -89,7 +96,7 @@ impl std::fmt::Debug for QueryState {
 
 impl QueryState {
     pub fn new(store: PathBuf, out: PathBuf, policy: Policy, audit: Arc<AuditLog>) -> Self {
-        QueryState { store, out, policy, audit, cache: Mutex::new(HashMap::new()) }
+        QueryState { store, out, policy, audit, cache: Mutex::new(HashMap::new()), ledgers: Default::default() }
     }
 
     fn delivery(&self, id: &str) -> Result<Delivery, Error> {
@@ -100,20 +107,63 @@ impl QueryState {
         }
     }
 
-    /// The protected release of every statistic for a delivery and years (computed once).
-    pub async fn release(&self, delivery: &Delivery, years: Years) -> Result<Arc<Release>, Error> {
+    /// The protected release of every statistic for a delivery and years (computed once),
+    /// protected together with everything released before for the delivery's project and
+    /// recorded in the project's ledger and the audit log before it is returned.
+    pub async fn release(&self, delivery: &Delivery, years: Years, caller: &str) -> Result<Arc<Release>, Status> {
         let key = (delivery.manifest.delivery_id.clone(), years);
         let mut cache = self.cache.lock().await;
         if let Some(r) = cache.get(&key) {
             return Ok(r.clone());
         }
         let engine = Engine::new(delivery, years).await?;
-        let rel = Arc::new(output::release(&engine, self.policy).await?);
+        let tables = engine.compute_all().await?;
+        let names = engine.unit_names()?;
+        let policy = self.policy;
+        let project = delivery.manifest.project().unwrap_or("default").to_string();
+        let fingerprint = delivery.manifest.key_fingerprint().to_string();
+        let answer = Answer { delivery_id: delivery.manifest.delivery_id.clone(), years: (years.from, years.to) };
+        let (ledgers, dir, p) = (self.ledgers.clone(), self.store.join("ledger"), project.clone());
+        let rel = tokio::task::spawn_blocking(move || -> Result<Release, Error> {
+            if !policy.project_ledger {
+                return output::protect_answer(tables, None, policy);
+            }
+            let mut map = ledgers.lock().map_err(|_| Error::Disclosure("ledger state poisoned".into()))?;
+            if !map.contains_key(&p) {
+                let ledger = Ledger::open(&dir, &p)?;
+                map.insert(p.clone(), ledger);
+            }
+            let ledger = map.get_mut(&p).ok_or_else(|| Error::Disclosure("ledger vanished".into()))?;
+            output::protect_answer(tables, Some(LedgerAnswer { ledger, names: &names, answer, key_fingerprint: &fingerprint }), policy)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("protection task failed: {e}")))??;
+        let s = &rel.summary;
+        self.record(
+            caller,
+            "answer_released",
+            serde_json::json!({
+                "project": project,
+                "delivery_id": delivery.manifest.delivery_id,
+                "decision_years": [years.from, years.to],
+                "ledger_line_sha256": rel.ledger_line,
+                "cells": s.cells,
+                "cells_released_before": s.cells_released_before,
+                "ledger_cells": s.ledger_cells,
+                "primary": s.primary,
+                "secondary": s.secondary,
+                "secondary_for_intervals": s.secondary_for_intervals,
+                "difference_cells": s.difference_cells,
+                "narrowest_interval": s.narrowest_interval,
+                "audit_passed": rel.audit.passed,
+            }),
+        )?;
         let m = regstat_server::metrics::get();
         m.released_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query")])).inc_by(rel.summary.cells as u64);
         for (rule, n) in [("primary", rel.summary.primary), ("secondary", rel.summary.secondary)] {
             m.suppressed_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query"), ("rule", rule)])).inc_by(n as u64);
         }
+        let rel = Arc::new(rel);
         cache.insert(key, rel.clone());
         Ok(rel)
     }
@@ -128,20 +178,21 @@ impl QueryState {
     /// Run a whole production into a new run directory (never overwriting an earlier one: the
     /// run id is a hash of code version, delivery and parameters, so an existing directory holds
     /// the same bytes), then refresh `out/` with it.
-    pub async fn produce(&self, delivery_id: &str, years: Years, caller: &str) -> Result<pb::RunProductionResponse, Status> {
+    pub async fn produce(&self, delivery_id: &str, from_year: i32, to_year: i32, caller: &str) -> Result<pb::RunProductionResponse, Status> {
         let started = std::time::Instant::now();
-        let result = self.produce_inner(delivery_id, years, caller).await;
+        let result = self.produce_inner(delivery_id, from_year, to_year, caller).await;
         regstat_server::metrics::job("query", "production", result.is_ok(), started.elapsed());
         result
     }
 
-    async fn produce_inner(&self, delivery_id: &str, years: Years, caller: &str) -> Result<pb::RunProductionResponse, Status> {
+    async fn produce_inner(&self, delivery_id: &str, from_year: i32, to_year: i32, caller: &str) -> Result<pb::RunProductionResponse, Status> {
         let d = self.delivery(delivery_id)?;
+        let years = years_of(&d, from_year, to_year)?;
         let runs = self.out.join("runs");
         std::fs::create_dir_all(&runs).map_err(|e| Status::internal(format!("{}: {e}", runs.display())))?;
         let staging = runs.join(format!(".staging-{}-{}", std::process::id(), rand_suffix()));
         // The same cached release a Flight fetch serves; writing the files is blocking I/O.
-        let rel = self.release(&d, years).await?;
+        let rel = self.release(&d, years, caller).await?;
         let (policy, rel2, stage) = (self.policy, rel.clone(), staging.clone());
         let written = tokio::task::spawn_blocking(move || output::write_release(&d, years, policy, &rel2, &stage))
             .await
@@ -244,11 +295,11 @@ impl QueryService {
         QueryService { state, access }
     }
 
-    async fn compute(&self, t: &ComputeTicket) -> Result<(Arc<Release>, String, Years), Status> {
+    async fn compute(&self, t: &ComputeTicket, caller: &str) -> Result<(Arc<Release>, String, Years), Status> {
         stats::find(&t.statistic)?;
-        let years = years_of(t.from_year, t.to_year)?;
         let d = self.state.delivery(&t.delivery_id)?;
-        let rel = self.state.release(&d, years).await?;
+        let years = years_of(&d, t.from_year, t.to_year)?;
+        let rel = self.state.release(&d, years, caller).await?;
         Ok((rel, d.manifest.delivery_id, years))
     }
 }
@@ -263,11 +314,12 @@ impl pb::query_server::Query for QueryService {
                 id: s.id.into(),
                 doc: s.doc.split_whitespace().collect::<Vec<_>>().join(" "),
                 report_tables: s.report_tables.into(),
-                columns: s.out_dims().iter().map(|d| d.to_string()).chain(["n", "denominator", "share_pct", "suppressed"].map(String::from)).collect(),
+                columns: s.out_dims().iter().map(|d| d.to_string()).chain(output::VALUE_COLUMNS.map(String::from)).collect(),
                 category: s.category.iter().map(|c| c.to_string()).collect(),
             })
             .collect();
-        Ok(Response::new(pb::ListStatisticsResponse { statistics }))
+        let available = Delivery::list(&self.state.store)?.iter().flat_map(availability).collect();
+        Ok(Response::new(pb::ListStatisticsResponse { statistics, available }))
     }
 
     async fn list_deliveries(&self, request: Request<pb::ListDeliveriesRequest>) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
@@ -277,6 +329,9 @@ impl pb::query_server::Query for QueryService {
             .map(|m| pb::DeliveryInfo {
                 delivery_id: m.delivery_id.clone(),
                 table_rows: m.files.iter().map(|f| (f.name.trim_end_matches(".parquet").to_string(), f.rows)).collect(),
+                project: m.project().unwrap_or_default().to_string(),
+                from_year: m.years().map_or(0, |y| y.0),
+                to_year: m.years().map_or(0, |y| y.1),
             })
             .collect();
         Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
@@ -286,8 +341,7 @@ impl pb::query_server::Query for QueryService {
         self.access.check(&request, "RunProduction")?;
         let caller = self.access.caller(&request);
         let r = request.into_inner();
-        let years = years_of(r.from_year, r.to_year)?;
-        Ok(Response::new(self.state.produce(&r.delivery_id, years, &caller).await?))
+        Ok(Response::new(self.state.produce(&r.delivery_id, r.from_year, r.to_year, &caller).await?))
     }
 }
 
@@ -299,7 +353,17 @@ fn parse_ticket(bytes: &[u8]) -> Result<ComputeTicket, Status> {
     })
 }
 
-fn flight_info(t: &ComputeTicket, schema: &arrow::datatypes::Schema, rows: usize) -> Result<FlightInfo, Status> {
+/// Each delivery with every range of decision years within the years it was linked for.
+fn availability(m: &crate::delivery::Manifest) -> Vec<pb::Availability> {
+    let Some((from, to)) = m.years() else { return Vec::new() };
+    let project = m.project().unwrap_or_default().to_string();
+    (from..=to)
+        .flat_map(|a| (a..=to).map(move |b| (a, b)))
+        .map(|(a, b)| pb::Availability { delivery_id: m.delivery_id.clone(), project: project.clone(), from_year: a, to_year: b })
+        .collect()
+}
+
+fn flight_info(t: &ComputeTicket, schema: &arrow::datatypes::Schema, rows: Option<usize>) -> Result<FlightInfo, Status> {
     let ticket = serde_json::to_vec(t).map_err(|e| Status::internal(e.to_string()))?;
     FlightInfo::new()
         .try_with_schema(schema)
@@ -307,7 +371,7 @@ fn flight_info(t: &ComputeTicket, schema: &arrow::datatypes::Schema, rows: usize
         .map(|i| {
             i.with_descriptor(FlightDescriptor::new_cmd(ticket.clone()))
                 .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
-                .with_total_records(rows as i64)
+                .with_total_records(rows.map_or(-1, |r| r as i64))
         })
 }
 
@@ -325,17 +389,17 @@ impl FlightService for QueryService {
         Err(Status::unimplemented("no handshake: callers are authenticated by their TLS certificate"))
     }
 
-    /// One flight per statistic for the newest delivery and the default years.
+    /// One flight per statistic, delivery and range of decision years the delivery covers. Nothing
+    /// is computed (or released) to list them: the record count is unknown (-1).
     async fn list_flights(&self, request: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
         self.access.check(&request, "ListFlights")?;
         let mut infos = Vec::new();
-        for s in stats::CATALOGUE {
-            let mut t = ComputeTicket { statistic: s.id.into(), ..Default::default() };
-            let (rel, delivery_id, _) = self.compute(&t).await?;
-            t.delivery_id = delivery_id;
-            let table = rel.table(s.id)?;
-            let batch = output::to_batch(&table.dims, &table.rows)?;
-            infos.push(flight_info(&t, &batch.schema(), batch.num_rows()));
+        for a in Delivery::list(&self.state.store)?.iter().flat_map(availability) {
+            for s in stats::CATALOGUE {
+                let t = ComputeTicket { statistic: s.id.into(), delivery_id: a.delivery_id.clone(), from_year: a.from_year, to_year: a.to_year };
+                let schema = output::to_batch(&s.out_dims(), &[])?.schema();
+                infos.push(flight_info(&t, &schema, None));
+            }
         }
         Ok(Response::new(stream::iter(infos).boxed()))
     }
@@ -343,16 +407,17 @@ impl FlightService for QueryService {
     /// Descriptor `CMD` = the JSON ticket, or `PATH [statistic]`.
     async fn get_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
         self.access.check(&request, "GetFlightInfo")?;
-        let d = request.into_inner();
+        let d = request.get_ref().clone();
         let mut t = match d.path.as_slice() {
             [statistic] => ComputeTicket { statistic: statistic.clone(), ..Default::default() },
             _ => parse_ticket(&d.cmd)?,
         };
-        let (rel, delivery_id, _) = self.compute(&t).await?;
-        t.delivery_id = delivery_id;
+        let caller = self.access.caller(&request);
+        let (rel, delivery_id, years) = self.compute(&t, &caller).await?;
+        (t.delivery_id, t.from_year, t.to_year) = (delivery_id, years.from, years.to);
         let table = rel.table(&t.statistic)?;
         let batch = output::to_batch(&table.dims, &table.rows)?;
-        Ok(Response::new(flight_info(&t, &batch.schema(), batch.num_rows())?))
+        Ok(Response::new(flight_info(&t, &batch.schema(), Some(batch.num_rows()))?))
     }
 
     async fn poll_flight_info(&self, _r: Request<FlightDescriptor>) -> Result<Response<PollInfo>, Status> {
@@ -377,7 +442,7 @@ impl FlightService for QueryService {
         self.access.check(&request, "DoGet")?;
         let caller = self.access.caller(&request);
         let t = parse_ticket(request.get_ref().ticket.as_ref())?;
-        let (rel, delivery_id, years) = self.compute(&t).await?;
+        let (rel, delivery_id, years) = self.compute(&t, &caller).await?;
         let table = rel.table(&t.statistic)?;
         let batch = output::to_batch(&table.dims, &table.rows)?;
         let suppressed = table.rows.iter().filter(|r| r.n.is_none()).count();

@@ -172,7 +172,9 @@ const PERSON_DIMS: &str = "c.sex, c.age_group, c.birth_country, c.sex_age, c.lss
 fn cohort_flow_sql(from: i32, to: i32) -> String {
     // A decision is one unit; a person's first qualifying decision is the person (the same unit
     // as in every other statistic), so the flow and the cohort tables share their units.
-    let unit = "CASE WHEN f.pseudonym IS NULL THEN d.pseudonym || '#' || CAST(d.decision_seq AS VARCHAR) ELSE d.pseudonym END";
+    // A decision's unit is its keyed reference (stable across deliveries of one project, so the
+    // release ledger recognises the same decision in every delivery).
+    let unit = "CASE WHEN f.pseudonym IS NULL THEN d.pseudonym || '#' || d.decision_ref ELSE d.pseudonym END";
     let years = format!("d.decision_year BETWEEN {from} AND {to}");
     let flow = |rule: &str, cond: &str| {
         format!("SELECT pseudonym AS unit, CAST(decision_year AS VARCHAR) AS decision_year, '{rule}' AS rule FROM flow WHERE {cond}")
@@ -387,9 +389,11 @@ pub const CATALOGUE: &[Statistic] = &[
     },
     Statistic {
         id: "top_interventions",
-        doc: "The three most common single SoL/LSS interventions (rank 1-3, by number of persons; ties by the code list's \
-              order; only interventions someone has) in each group of interventions_before_after, with n, denominator and \
-              share. The numbers are the same cells as in interventions_before_after and are protected together with them.",
+        doc: "The three most common single SoL/LSS interventions among the PUBLISHED counts (rank 1-3, by number of \
+              persons; ties by the code list's order) in each group of interventions_before_after, with n, denominator and \
+              share. Hidden counts are not ranked or listed, so the ranking reveals nothing about them; a group may list \
+              fewer than three. The numbers are the same cells as in interventions_before_after and are protected together \
+              with them.",
         report_tables: "5, 6-9, 11-15",
         fixed: &["period"],
         always: &["child_adult", "outcome"],
@@ -466,6 +470,7 @@ impl Row {
 #[derive(Debug, Default)]
 pub struct Universe {
     ids: HashMap<String, u32>,
+    names: Vec<String>,
 }
 
 impl Universe {
@@ -475,7 +480,13 @@ impl Universe {
         }
         let i = self.ids.len() as u32;
         self.ids.insert(unit.to_string(), i);
+        self.names.push(unit.to_string());
         i
+    }
+
+    /// The unit identifiers (pseudonyms; `pseudonym#decision_ref` for decisions), by number.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     pub fn len(&self) -> usize {
@@ -610,27 +621,47 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     }
 }
 
-/// The `k` most common categories of each group (rows that agree on every non-category
-/// dimension), by n, ties by the category order; categories nobody has are not ranked.
-fn top(stat: &Statistic, table: Table, k: usize) -> Table {
+/// The rows a ranking may draw on: every category with persons, in category order, with an
+/// empty `rank`. The ranks themselves are given after disclosure control by [`rank_released`],
+/// from the published counts only.
+fn top(stat: &Statistic, table: Table, _k: usize) -> Table {
     let ncat = stat.category.len();
     let nkey = table.dims.len() - ncat;
     let dims = stat.out_dims();
-    let mut rows = Vec::new();
+    let rows = table
+        .rows
+        .into_iter()
+        .filter(|r| r.n > 0)
+        .map(|mut r| {
+            r.values.insert(nkey, String::new());
+            r
+        })
+        .collect();
+    Table { statistic: table.statistic, dims, rows }
+}
+
+/// The ranking of a released table (SPEC §6: a ranked list must not order hidden cells by
+/// their true values): per group (rows that agree on every non-category dimension), the `k`
+/// categories with the largest **published** counts, ties by the category order; hidden counts
+/// and zeros are not ranked, and so are not listed. Everything it uses is published.
+pub fn rank_released(stat: &Statistic, dims: &[&str], rows: Vec<crate::disclosure::Released>) -> Vec<crate::disclosure::Released> {
+    let Some(k) = stat.top else { return rows };
+    let Some(at) = dims.iter().position(|d| *d == "rank") else { return rows };
+    let mut out = Vec::new();
     let mut i = 0;
-    while i < table.rows.len() {
+    while i < rows.len() {
         let mut j = i;
-        while j < table.rows.len() && table.rows[j].values[..nkey] == table.rows[i].values[..nkey] {
+        while j < rows.len() && rows[j].values[..at] == rows[i].values[..at] {
             j += 1;
         }
-        let mut group: Vec<&Row> = table.rows[i..j].iter().filter(|r| r.n > 0).collect();
+        let mut group: Vec<&crate::disclosure::Released> = rows[i..j].iter().filter(|r| r.n.is_some_and(|n| n > 0)).collect();
         group.sort_by_key(|r| std::cmp::Reverse(r.n)); // stable: ties keep the category order
         for (rank, r) in group.into_iter().take(k).enumerate() {
             let mut r = r.clone();
-            r.values.insert(nkey, (rank + 1).to_string());
-            rows.push(r);
+            r.values[at] = (rank + 1).to_string();
+            out.push(r);
         }
         i = j;
     }
-    Table { statistic: table.statistic, dims, rows }
+    out
 }

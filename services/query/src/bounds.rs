@@ -1,0 +1,284 @@
+//! The interval (bounds) audit of disclosure control (SPEC §6): what an intruder who knows the
+//! definitions can say about a hidden count from everything published.
+//!
+//! The model is the one an intruder would build, only better informed: one non-negative
+//! variable per *coordinate* (a group of units that are in exactly the same published-or-hidden
+//! cells, i.e. a non-empty region of the Venn diagram of every cell ever released for the
+//! project), one equality per published cell (its value), and `≥ 1` for every hidden cell (zeros
+//! are always published, so a hidden count is at least 1). Every relation between the
+//! statistics that holds by definition — an intervention's persons ≤ its law's distinct persons
+//! ≤ the sum of its interventions, municipal = SoL ∪ LSS, a denominator is its group, the same
+//! cell in two tables, nested cohorts of nested decision years — holds for every point of this
+//! model, because the model's points are the unit counts of the real Venn regions; regions that
+//! are empty in the data are not variables at all, which the intruder cannot know. So the
+//! intruder's feasible interval of any hidden count contains ours, and ours being wide is enough.
+//!
+//! **Local problems, sound by construction.** The whole model has a variable per coordinate
+//! (thousands) and a row per cell; solving it twice per hidden count is minutes. We solve, per
+//! hidden count, the same model with every coordinate *outside a neighbourhood* of the count
+//! fixed at its true value: a restriction of the full model, so its interval is contained in the
+//! full one, which is contained in the intruder's. A count found wide locally is wide for the
+//! intruder; one found narrow locally may be wide globally, and gets protected anyway (more
+//! suppression, never less protection). The neighbourhood: the count's coordinates, then the
+//! coordinates of the cells that overlap it, smallest cells first, up to [`LOCAL_COORDINATES`].
+//! Hiding a cell turns its equality into `≥ 1`, a relaxation of every local problem, so a count
+//! certified wide stays wide as more cells are hidden.
+
+use highs::{HighsModelStatus, Model, RowProblem, Sense};
+
+/// A linear program over counts: `dim` non-negative variables, equality rows (published cells,
+/// right-hand sides net of whatever is fixed) and lower-bound rows (hidden cells, ≥ 1 net).
+#[derive(Debug, Default)]
+pub struct Polytope {
+    pub dim: usize,
+    pub published: Vec<(Vec<u32>, f64)>,
+    pub at_least: Vec<(Vec<u32>, f64)>,
+}
+
+/// Most free coordinates of a local problem.
+pub const LOCAL_COORDINATES: usize = 400;
+
+/// The coordinate space of a union of cells: each cell's coordinates, each coordinate's number
+/// of units (its true count), and the cells of each coordinate.
+#[derive(Debug)]
+pub struct Space<'a> {
+    pub vectors: &'a [Vec<u32>],
+    pub sizes: Vec<u32>,
+    pub cells_of: Vec<Vec<u32>>,
+    /// Each cell's true count.
+    totals: Vec<u64>,
+}
+
+impl<'a> Space<'a> {
+    pub fn new(vectors: &'a [Vec<u32>], dim: usize, units_per_coordinate: Vec<u32>) -> Self {
+        let mut cells_of: Vec<Vec<u32>> = vec![Vec::new(); dim];
+        for (c, v) in vectors.iter().enumerate() {
+            for &x in v {
+                cells_of[x as usize].push(c as u32);
+            }
+        }
+        let totals = vectors.iter().map(|v| v.iter().map(|&x| units_per_coordinate[x as usize] as u64).sum()).collect();
+        Space { vectors, sizes: units_per_coordinate, cells_of, totals }
+    }
+
+    fn count(&self, coords: &[u32]) -> u64 {
+        coords.iter().map(|&x| self.sizes[x as usize] as u64).sum()
+    }
+
+    /// The feasible interval of the sum of `target` (true value = its units) in the local
+    /// problem around it, given which cells are published (`published(c)`); the published
+    /// cells whose rows bind the bounds come back too. Sound: see the module documentation.
+    pub fn local_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64) -> Result<(Interval, Vec<usize>), BoundsError> {
+        // The neighbourhood.
+        let mut free: Vec<u32> = target.to_vec();
+        let mut in_free: std::collections::HashSet<u32> = free.iter().copied().collect();
+        let mut overlapping: Vec<u32> = target.iter().flat_map(|&x| self.cells_of[x as usize].iter().copied()).collect();
+        overlapping.sort_unstable();
+        overlapping.dedup();
+        overlapping.sort_by_key(|&c| (self.vectors[c as usize].len(), c));
+        for c in overlapping {
+            let v = &self.vectors[c as usize];
+            let new = v.iter().filter(|x| !in_free.contains(x)).count();
+            if free.len() + new > LOCAL_COORDINATES {
+                continue;
+            }
+            for &x in v {
+                if in_free.insert(x) {
+                    free.push(x);
+                }
+            }
+        }
+        free.sort_unstable();
+        let local = |x: u32| free.binary_search(&x).map(|i| i as u32).ok();
+        // Every cell touching the neighbourhood, restricted to it (built from the coordinates'
+        // cell lists, so a large cell costs only its coordinates in the neighbourhood).
+        let mut rows: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+        for (i, &x) in free.iter().enumerate() {
+            for &c in &self.cells_of[x as usize] {
+                rows.entry(c).or_default().push(i as u32);
+            }
+        }
+        let rows: Vec<(u32, Vec<u32>)> = rows.into_iter().collect();
+        let mut poly = Polytope { dim: free.len(), ..Default::default() };
+        let mut rows_of: Vec<usize> = Vec::new();
+        // Cells that restrict to the same columns give the same row: keep one of each (the
+        // smallest cell, so that a binding row names the cheapest cell to hide).
+        let mut seen_eq: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
+        let mut seen_ge: std::collections::HashMap<Vec<u32>, f64> = std::collections::HashMap::new();
+        let mut rows: Vec<(u32, Vec<u32>)> = rows;
+        rows.sort_by_key(|(c, _)| (self.totals[*c as usize], *c));
+        for (c, cols) in rows {
+            let total = self.totals[c as usize] as f64;
+            let inside: u64 = cols.iter().map(|&i| self.sizes[free[i as usize] as usize] as u64).sum();
+            let fixed = total - inside as f64;
+            if published(c as usize) {
+                if seen_eq.contains_key(&cols) {
+                    continue;
+                }
+                seen_eq.insert(cols.clone(), poly.published.len());
+                poly.published.push((cols, total - fixed));
+                rows_of.push(c as usize);
+            } else if 1.0 - fixed > 0.0 {
+                let e = seen_ge.entry(cols).or_insert(f64::NEG_INFINITY);
+                *e = e.max(1.0 - fixed);
+            }
+        }
+        poly.at_least = seen_ge.into_iter().filter(|(cols, _)| !seen_eq.contains_key(cols)).collect();
+        poly.at_least.sort_by(|a, b| a.0.cmp(&b.0));
+        let target_cols: Vec<u32> = target.iter().filter_map(|&x| local(x)).collect();
+        let mut solver = IntervalSolver::new(&poly);
+        let value = self.count(target) as f64;
+        let (interval, binding) = solver.interval(&target_cols, value, need)?;
+        Ok((interval, binding.into_iter().map(|r| rows_of[r]).collect()))
+    }
+}
+
+/// The feasible interval of a hidden count (`hi` = ∞ when nothing published bounds it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Interval {
+    /// Integer width: ⌊hi⌋ − ⌈lo⌉ (counts are integers), with a tolerance for the solver.
+    pub fn width(&self) -> f64 {
+        if self.hi.is_infinite() {
+            return f64::INFINITY;
+        }
+        (self.hi + 1e-6).floor() - (self.lo - 1e-6).ceil()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BoundsError {
+    #[error("the LP solver reported {0:?} for a model that the real data satisfies")]
+    Solver(HighsModelStatus),
+}
+
+/// One LP model over a polytope, solved for many objectives in turn (warm starts).
+pub struct IntervalSolver {
+    model: Option<Model>,
+    cols: Vec<highs::Col>,
+    /// Rows of published cells, in `published` order (for the binding-row report).
+    published_rows: usize,
+    /// Coordinates with a non-zero cost now.
+    costed: Vec<u32>,
+    pub solves: usize,
+}
+
+impl std::fmt::Debug for IntervalSolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntervalSolver").field("cols", &self.cols.len()).field("solves", &self.solves).finish()
+    }
+}
+
+/// The result of one optimisation: the objective and the published rows that bind it.
+#[derive(Debug, Clone)]
+pub struct Optimum {
+    pub value: f64,
+    /// Indices into `Polytope::published` whose dual value is non-zero (they hold the bound).
+    pub binding: Vec<usize>,
+}
+
+impl IntervalSolver {
+    pub fn new(p: &Polytope) -> Self {
+        let mut pb = RowProblem::default();
+        let cols: Vec<highs::Col> = (0..p.dim).map(|_| pb.add_column(0.0, 0.0..)).collect();
+        for (coords, value) in &p.published {
+            let factors: Vec<(highs::Col, f64)> = coords.iter().map(|&c| (cols[c as usize], 1.0)).collect();
+            pb.add_row(*value..=*value, factors);
+        }
+        for (coords, at_least) in &p.at_least {
+            let factors: Vec<(highs::Col, f64)> = coords.iter().map(|&c| (cols[c as usize], 1.0)).collect();
+            pb.add_row(*at_least.., factors);
+        }
+        let mut model = pb.optimise(Sense::Maximise);
+        model.make_quiet();
+        model.set_option("threads", 1);
+        // Small problems solved twice (max, then min from the max's basis): no presolve, the
+        // primal simplex (a new objective leaves the last optimal basis primal feasible).
+        model.set_option("presolve", "off");
+        model.set_option("simplex_strategy", 4);
+        IntervalSolver { model: Some(model), cols, published_rows: p.published.len(), costed: Vec::new(), solves: 0 }
+    }
+
+    /// Maximise (`max = true`) or minimise the sum of `coords`.
+    pub fn optimise(&mut self, coords: &[u32], max: bool) -> Result<Optimum, BoundsError> {
+        let mut model = self.model.take().expect("the model is put back after every solve");
+        for &c in &self.costed {
+            model.change_column_cost(self.cols[c as usize], 0.0);
+        }
+        for &c in coords {
+            model.change_column_cost(self.cols[c as usize], 1.0);
+        }
+        self.costed = coords.to_vec();
+        model.set_sense(if max { Sense::Maximise } else { Sense::Minimise });
+        let solved = model.solve();
+        self.solves += 1;
+        let status = solved.status();
+        let out = match status {
+            HighsModelStatus::Optimal => {
+                let sol = solved.get_solution();
+                let binding = sol.dual_rows()[..self.published_rows]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.abs() > 1e-9)
+                    .map(|(i, _)| i)
+                    .collect();
+                Ok(Optimum { value: solved.objective_value(), binding })
+            }
+            HighsModelStatus::Unbounded if max => Ok(Optimum { value: f64::INFINITY, binding: Vec::new() }),
+            HighsModelStatus::ModelEmpty => Ok(Optimum { value: 0.0, binding: Vec::new() }),
+            s => Err(BoundsError::Solver(s)),
+        };
+        self.model = Some(solved.into());
+        out
+    }
+
+    /// The interval of the sum of `coords`, whose true value is `value`. Stops early (without
+    /// the minimum) once the maximum alone is `need` above the true value.
+    pub fn interval(&mut self, coords: &[u32], value: f64, need: f64) -> Result<(Interval, Vec<usize>), BoundsError> {
+        let hi = self.optimise(coords, true)?;
+        if hi.value.is_infinite() || (hi.value + 1e-6).floor() - value >= need {
+            // The minimum is not needed (it is at most the true value): report the true value.
+            return Ok((Interval { lo: value, hi: hi.value }, hi.binding));
+        }
+        let lo = self.optimise(coords, false)?;
+        let mut binding = hi.binding;
+        binding.extend(lo.binding);
+        binding.sort_unstable();
+        binding.dedup();
+        Ok((Interval { lo: lo.value, hi: hi.value }, binding))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two hidden cells a, b of a published sum a + b = 3 (the singleton problem): each is in
+    /// [1, 2], narrower than a threshold of 2. With the sum hidden too and a larger total
+    /// published, each can range widely.
+    #[test]
+    fn a_small_published_sum_of_two_hidden_cells_pins_them() {
+        let (a, b, c) = (vec![0u32], vec![1u32], vec![2u32]);
+        let (ab, all) = (vec![0u32, 1], vec![0u32, 1, 2]);
+        let p = Polytope { dim: 3, published: vec![(ab.clone(), 3.0), (c.clone(), 40.0), (all.clone(), 43.0)], at_least: vec![(a.clone(), 1.0), (b.clone(), 1.0)] };
+        let mut s = IntervalSolver::new(&p);
+        let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
+        assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
+        assert!(!binding.is_empty() && binding.iter().all(|&r| r == 0 || r == 2), "a published row holds the bound: {binding:?}");
+        // Hide a + b and c: publish only the total. a ∈ [1, 41].
+        let one = |v: &Vec<u32>| (v.clone(), 1.0);
+        let p = Polytope { dim: 3, published: vec![(all.clone(), 43.0)], at_least: vec![one(&a), one(&b), one(&ab), one(&c)] };
+        let mut s = IntervalSolver::new(&p);
+        let (i, _) = s.interval(&a, 1.0, 2.0).expect("solves");
+        assert!(i.hi >= 41.0 - 1e-6, "{i:?}");
+        assert!(i.width() >= 2.0);
+        // Nothing published over b and c: unbounded.
+        let p = Polytope { dim: 3, published: vec![], at_least: vec![one(&a), one(&b)] };
+        let mut s = IntervalSolver::new(&p);
+        assert!(s.interval(&b, 1.0, 2.0).expect("solves").0.hi.is_infinite());
+    }
+}
