@@ -523,7 +523,8 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
         }
     }
     let mut hidden: Vec<field::Vector> = Vec::new();
-    let mut by_residual: HashMap<field::Vector, usize> = HashMap::new();
+    // Residuals get long against a large basis: a fast hash (aHash) for the map.
+    let mut by_residual: HashMap<field::Vector, usize, ahash::RandomState> = HashMap::default();
     let protected: Vec<Vec<u32>> = (0..u.vectors.len())
         .filter(|&c| matches!(status[c], Status::Hidden(_)))
         .map(|c| u.vectors[c].clone())
