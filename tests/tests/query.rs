@@ -101,7 +101,8 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
             vec![
                 s(&decisions.iter().map(|d| d.0).collect::<Vec<_>>()),
                 Arc::new(Int32Array::from_iter_values(decisions.iter().map(|d| d.1))),
-                s(&decisions.iter().map(|d| d.2).collect::<Vec<_>>()),
+                // decision_ref: a unique keyed tag of decision_id in a real delivery.
+                s(&decisions.iter().map(|d| format!("ref-{}-{}", d.0, d.1)).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()),
                 Arc::new(Date32Array::from_iter_values(decisions.iter().map(|d| day(d.2)))),
                 s(&decisions.iter().map(|d| d.3).collect::<Vec<_>>()),
                 s(&decisions.iter().map(|d| d.4).collect::<Vec<_>>()),

@@ -170,11 +170,11 @@ fn personal_assistance() -> Vec<Vec<&'static str>> {
 const PERSON_DIMS: &str = "c.sex, c.age_group, c.birth_country, c.sex_age, c.lss_group";
 
 fn cohort_flow_sql(from: i32, to: i32) -> String {
-    // A decision is one unit; a person's first qualifying decision is the person (the same unit
-    // as in every other statistic), so the flow and the cohort tables share their units.
-    // A decision's unit is its keyed reference (stable across deliveries of one project, so the
-    // release ledger recognises the same decision in every delivery).
-    let unit = "CASE WHEN f.pseudonym IS NULL THEN d.pseudonym || '#' || d.decision_ref ELSE d.pseudonym END";
+    // A decision (rules DECISIONS, QUALIFYING) is one unit, named by its keyed reference: the
+    // number of decisions dated in a year does not depend on the range asked for, and neither do
+    // its units, so the release ledger sees the same cell in every range and delivery. From
+    // FIRST_PER_PERSON on, the unit is the person (the same unit as in every other statistic).
+    let unit = "d.pseudonym || '#' || d.decision_ref";
     let years = format!("d.decision_year BETWEEN {from} AND {to}");
     let flow = |rule: &str, cond: &str| {
         format!("SELECT pseudonym AS unit, CAST(decision_year AS VARCHAR) AS decision_year, '{rule}' AS rule FROM flow WHERE {cond}")
@@ -182,11 +182,11 @@ fn cohort_flow_sql(from: i32, to: i32) -> String {
     [
         format!(
             "SELECT {unit} AS unit, CAST(d.decision_year AS VARCHAR) AS decision_year, 'DECISIONS' AS rule \
-             FROM decisions_y d LEFT JOIN flow f ON f.pseudonym = d.pseudonym AND f.decision_seq = d.decision_seq WHERE {years}"
+             FROM decisions_y d WHERE {years}"
         ),
         format!(
             "SELECT {unit}, CAST(d.decision_year AS VARCHAR), 'QUALIFYING' \
-             FROM qualifying d LEFT JOIN flow f ON f.pseudonym = d.pseudonym AND f.decision_seq = d.decision_seq WHERE {years}"
+             FROM qualifying d WHERE {years}"
         ),
         flow("FIRST_PER_PERSON", "true"),
         flow("REGISTERED_D_MINUS_2", "reg_m2"),
