@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not compile time: a target directory shared between clones at different
+    // paths (CI's cache) may reuse this build script's binary.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let files = ["regstat/registry/v1/registry.proto", "regstat/linkage/v1/linkage.proto", "regstat/query/v1/query.proto"];
     for f in &files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());

@@ -28,11 +28,13 @@ use highs::{HighsModelStatus, Model, RowProblem, Sense};
 
 /// A linear program over counts: `dim` non-negative variables, equality rows (published cells,
 /// right-hand sides net of whatever is fixed) and lower-bound rows (hidden cells, ≥ 1 net).
+/// `truth`, when given, is a feasible point (the real counts): the solver then starts from it.
 #[derive(Debug, Default)]
 pub struct Polytope {
     pub dim: usize,
     pub published: Vec<(Vec<u32>, f64)>,
     pub at_least: Vec<(Vec<u32>, f64)>,
+    pub truth: Vec<f64>,
 }
 
 /// Most free coordinates of a local problem.
@@ -47,10 +49,62 @@ pub struct Space<'a> {
     pub cells_of: Vec<Vec<u32>>,
     /// Each cell's true count.
     totals: Vec<u64>,
+    /// Each cell's place in an order that does not depend on how the cells are numbered (see
+    /// [`canonical_order`]): the neighbourhoods, and so the intervals, are the same whoever
+    /// builds the space from the same cells.
+    order: Vec<u32>,
+}
+
+/// `f` over `items` on every core, results in order (the local problems are independent; each
+/// worker builds its own solver instances).
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break out;
+                        }
+                        out.push((i, f(&items[i])));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    for (i, r) in done.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().map(|r| r.expect("every item is computed once")).collect()
+}
+
+/// Each cell's rank among the cells sorted by their unit sets (sizes first): the same for the
+/// same cells, whatever their numbering.
+pub fn canonical_order(sets: &[&[u32]]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..sets.len() as u32).collect();
+    idx.sort_unstable_by(|&a, &b| {
+        let (x, y) = (sets[a as usize], sets[b as usize]);
+        x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+    });
+    let mut order = vec![0u32; sets.len()];
+    for (rank, &c) in idx.iter().enumerate() {
+        order[c as usize] = rank as u32;
+    }
+    order
 }
 
 impl<'a> Space<'a> {
-    pub fn new(vectors: &'a [Vec<u32>], dim: usize, units_per_coordinate: Vec<u32>) -> Self {
+    pub fn new(vectors: &'a [Vec<u32>], dim: usize, units_per_coordinate: Vec<u32>, order: Vec<u32>) -> Self {
         let mut cells_of: Vec<Vec<u32>> = vec![Vec::new(); dim];
         for (c, v) in vectors.iter().enumerate() {
             for &x in v {
@@ -58,7 +112,7 @@ impl<'a> Space<'a> {
             }
         }
         let totals = vectors.iter().map(|v| v.iter().map(|&x| units_per_coordinate[x as usize] as u64).sum()).collect();
-        Space { vectors, sizes: units_per_coordinate, cells_of, totals }
+        Space { vectors, sizes: units_per_coordinate, cells_of, totals, order }
     }
 
     fn count(&self, coords: &[u32]) -> u64 {
@@ -69,17 +123,45 @@ impl<'a> Space<'a> {
     /// problem around it, given which cells are published (`published(c)`); the published
     /// cells whose rows bind the bounds come back too. Sound: see the module documentation.
     pub fn local_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64) -> Result<(Interval, Vec<usize>), BoundsError> {
+        self.interval_within(target, &published, need, LOCAL_COORDINATES).map(|l| (l.interval, l.binding))
+    }
+
+    /// Like [`Space::local_interval`], in neighbourhoods of growing size (`limits` free
+    /// coordinates; `usize::MAX` = every cell overlapping the count) until one finds the count
+    /// wide: each is sound, so the first wide one settles it; narrow in all, the last one's
+    /// answer. The number of local problems solved is in the result.
+    pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
+        let mut last: Option<Local> = None;
+        let mut solves = 0;
+        for &limit in limits {
+            let mut local = self.interval_within(target, &published, need, limit)?;
+            solves += 1;
+            local.solves = solves;
+            let (wide, truncated) = (local.interval.width() >= need, local.truncated);
+            last = Some(local);
+            // Wide settles it; without a cell left out, a larger limit gives the same problem.
+            if wide || !truncated {
+                break;
+            }
+        }
+        Ok(last.unwrap_or(Local { interval: Interval { lo: 0.0, hi: f64::INFINITY }, binding: Vec::new(), rows: Vec::new(), truncated: false, solves }))
+    }
+
+    /// The local problem with at most `limit` free coordinates.
+    fn interval_within(&self, target: &[u32], published: &impl Fn(usize) -> bool, need: f64, limit: usize) -> Result<Local, BoundsError> {
+        let mut truncated = false;
         // The neighbourhood.
         let mut free: Vec<u32> = target.to_vec();
-        let mut in_free: std::collections::HashSet<u32> = free.iter().copied().collect();
+        let mut in_free: ahash::AHashSet<u32> = free.iter().copied().collect();
         let mut overlapping: Vec<u32> = target.iter().flat_map(|&x| self.cells_of[x as usize].iter().copied()).collect();
         overlapping.sort_unstable();
         overlapping.dedup();
-        overlapping.sort_by_key(|&c| (self.vectors[c as usize].len(), c));
+        overlapping.sort_by_key(|&c| (self.vectors[c as usize].len(), self.order[c as usize]));
         for c in overlapping {
             let v = &self.vectors[c as usize];
             let new = v.iter().filter(|x| !in_free.contains(x)).count();
-            if free.len() + new > LOCAL_COORDINATES {
+            if free.len().saturating_add(new) > limit {
+                truncated = true;
                 continue;
             }
             for &x in v {
@@ -92,21 +174,21 @@ impl<'a> Space<'a> {
         let local = |x: u32| free.binary_search(&x).map(|i| i as u32).ok();
         // Every cell touching the neighbourhood, restricted to it (built from the coordinates'
         // cell lists, so a large cell costs only its coordinates in the neighbourhood).
-        let mut rows: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+        let mut rows: ahash::AHashMap<u32, Vec<u32>> = ahash::AHashMap::new();
         for (i, &x) in free.iter().enumerate() {
             for &c in &self.cells_of[x as usize] {
                 rows.entry(c).or_default().push(i as u32);
             }
         }
         let rows: Vec<(u32, Vec<u32>)> = rows.into_iter().collect();
-        let mut poly = Polytope { dim: free.len(), ..Default::default() };
+        let mut poly = Polytope { dim: free.len(), truth: free.iter().map(|&x| self.sizes[x as usize] as f64).collect(), ..Default::default() };
         let mut rows_of: Vec<usize> = Vec::new();
         // Cells that restrict to the same columns give the same row: keep one of each (the
         // smallest cell, so that a binding row names the cheapest cell to hide).
-        let mut seen_eq: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
-        let mut seen_ge: std::collections::HashMap<Vec<u32>, f64> = std::collections::HashMap::new();
+        let mut seen_eq: ahash::AHashMap<Vec<u32>, usize> = ahash::AHashMap::new();
+        let mut seen_ge: ahash::AHashMap<Vec<u32>, f64> = ahash::AHashMap::new();
         let mut rows: Vec<(u32, Vec<u32>)> = rows;
-        rows.sort_by_key(|(c, _)| (self.totals[*c as usize], *c));
+        rows.sort_by_key(|(c, _)| (self.totals[*c as usize], self.order[*c as usize]));
         for (c, cols) in rows {
             let total = self.totals[c as usize] as f64;
             let inside: u64 = cols.iter().map(|&i| self.sizes[free[i as usize] as usize] as u64).sum();
@@ -129,8 +211,22 @@ impl<'a> Space<'a> {
         let mut solver = IntervalSolver::new(&poly);
         let value = self.count(target) as f64;
         let (interval, binding) = solver.interval(&target_cols, value, need)?;
-        Ok((interval, binding.into_iter().map(|r| rows_of[r]).collect()))
+        Ok(Local { interval, binding: binding.into_iter().map(|r| rows_of[r]).collect(), rows: rows_of, truncated, solves: 1 })
     }
+}
+
+/// A count's interval in a local problem.
+#[derive(Debug, Clone)]
+pub struct Local {
+    pub interval: Interval,
+    /// Published cells whose rows bind the bounds (non-zero dual).
+    pub binding: Vec<usize>,
+    /// Every published cell with a row in the problem.
+    pub rows: Vec<usize>,
+    /// Whether an overlapping cell was left out for the size limit.
+    pub truncated: bool,
+    /// Local problems solved for this result.
+    pub solves: usize,
 }
 
 /// The feasible interval of a hidden count (`hi` = ∞ when nothing published bounds it).
@@ -156,10 +252,19 @@ pub enum BoundsError {
     Solver(HighsModelStatus),
 }
 
-/// One LP model over a polytope, solved for many objectives in turn (warm starts).
+/// One LP model over a polytope, solved for a few objectives in turn (warm starts).
+///
+/// With a known feasible point t (the real counts) the model is written in the displacement
+/// from it: x = t + p − q with p ≥ 0 and 0 ≤ q ≤ t (so x ≥ 0). Every published row becomes
+/// Σ(p − q) = 0 and every hidden row Σ(p − q) ≥ 1 − Σt (≤ 0), so p = q = 0, the solver's
+/// starting basis, is feasible: no phase 1, which is most of the work of a cold primal simplex
+/// on rows that all start violated.
 pub struct IntervalSolver {
     model: Option<Model>,
-    cols: Vec<highs::Col>,
+    /// Columns per coordinate: (x) or (p, q) when shifted.
+    cols: Vec<(highs::Col, Option<highs::Col>)>,
+    /// Offset of the objective (Σ t over the costed coordinates when shifted).
+    truth: Vec<f64>,
     /// Rows of published cells, in `published` order (for the binding-row report).
     published_rows: usize,
     /// Coordinates with a non-zero cost now.
@@ -184,14 +289,32 @@ pub struct Optimum {
 impl IntervalSolver {
     pub fn new(p: &Polytope) -> Self {
         let mut pb = RowProblem::default();
-        let cols: Vec<highs::Col> = (0..p.dim).map(|_| pb.add_column(0.0, 0.0..)).collect();
+        let shifted = p.truth.len() == p.dim;
+        let cols: Vec<(highs::Col, Option<highs::Col>)> = (0..p.dim)
+            .map(|j| {
+                if shifted {
+                    (pb.add_column(0.0, 0.0..), Some(pb.add_column(0.0, 0.0..=p.truth[j])))
+                } else {
+                    (pb.add_column(0.0, 0.0..), None)
+                }
+            })
+            .collect();
+        let factors = |coords: &[u32]| -> Vec<(highs::Col, f64)> {
+            coords
+                .iter()
+                .flat_map(|&c| {
+                    let (a, b) = cols[c as usize];
+                    std::iter::once((a, 1.0)).chain(b.map(|b| (b, -1.0)))
+                })
+                .collect()
+        };
+        let net = |coords: &[u32], v: f64| if shifted { v - coords.iter().map(|&c| p.truth[c as usize]).sum::<f64>() } else { v };
         for (coords, value) in &p.published {
-            let factors: Vec<(highs::Col, f64)> = coords.iter().map(|&c| (cols[c as usize], 1.0)).collect();
-            pb.add_row(*value..=*value, factors);
+            let v = net(coords, *value);
+            pb.add_row(v..=v, factors(coords));
         }
         for (coords, at_least) in &p.at_least {
-            let factors: Vec<(highs::Col, f64)> = coords.iter().map(|&c| (cols[c as usize], 1.0)).collect();
-            pb.add_row(*at_least.., factors);
+            pb.add_row(net(coords, *at_least).., factors(coords));
         }
         let mut model = pb.optimise(Sense::Maximise);
         model.make_quiet();
@@ -200,19 +323,28 @@ impl IntervalSolver {
         // primal simplex (a new objective leaves the last optimal basis primal feasible).
         model.set_option("presolve", "off");
         model.set_option("simplex_strategy", 4);
-        IntervalSolver { model: Some(model), cols, published_rows: p.published.len(), costed: Vec::new(), solves: 0 }
+        let truth = if shifted { p.truth.clone() } else { Vec::new() };
+        IntervalSolver { model: Some(model), cols, truth, published_rows: p.published.len(), costed: Vec::new(), solves: 0 }
     }
 
     /// Maximise (`max = true`) or minimise the sum of `coords`.
     pub fn optimise(&mut self, coords: &[u32], max: bool) -> Result<Optimum, BoundsError> {
         let mut model = self.model.take().expect("the model is put back after every solve");
+        let set = |model: &mut Model, c: u32, cost: f64| {
+            let (a, b) = self.cols[c as usize];
+            model.change_column_cost(a, cost);
+            if let Some(b) = b {
+                model.change_column_cost(b, -cost);
+            }
+        };
         for &c in &self.costed {
-            model.change_column_cost(self.cols[c as usize], 0.0);
+            set(&mut model, c, 0.0);
         }
         for &c in coords {
-            model.change_column_cost(self.cols[c as usize], 1.0);
+            set(&mut model, c, 1.0);
         }
         self.costed = coords.to_vec();
+        let offset: f64 = if self.truth.is_empty() { 0.0 } else { coords.iter().map(|&c| self.truth[c as usize]).sum() };
         model.set_sense(if max { Sense::Maximise } else { Sense::Minimise });
         let solved = model.solve();
         self.solves += 1;
@@ -226,10 +358,10 @@ impl IntervalSolver {
                     .filter(|(_, d)| d.abs() > 1e-9)
                     .map(|(i, _)| i)
                     .collect();
-                Ok(Optimum { value: solved.objective_value(), binding })
+                Ok(Optimum { value: offset + solved.objective_value(), binding })
             }
             HighsModelStatus::Unbounded if max => Ok(Optimum { value: f64::INFINITY, binding: Vec::new() }),
-            HighsModelStatus::ModelEmpty => Ok(Optimum { value: 0.0, binding: Vec::new() }),
+            HighsModelStatus::ModelEmpty => Ok(Optimum { value: offset, binding: Vec::new() }),
             s => Err(BoundsError::Solver(s)),
         };
         self.model = Some(solved.into());
@@ -264,20 +396,32 @@ mod tests {
     fn a_small_published_sum_of_two_hidden_cells_pins_them() {
         let (a, b, c) = (vec![0u32], vec![1u32], vec![2u32]);
         let (ab, all) = (vec![0u32, 1], vec![0u32, 1, 2]);
-        let p = Polytope { dim: 3, published: vec![(ab.clone(), 3.0), (c.clone(), 40.0), (all.clone(), 43.0)], at_least: vec![(a.clone(), 1.0), (b.clone(), 1.0)] };
+        let p = Polytope { dim: 3, published: vec![(ab.clone(), 3.0), (c.clone(), 40.0), (all.clone(), 43.0)], at_least: vec![(a.clone(), 1.0), (b.clone(), 1.0)], truth: Vec::new() };
         let mut s = IntervalSolver::new(&p);
         let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
         assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
         assert!(!binding.is_empty() && binding.iter().all(|&r| r == 0 || r == 2), "a published row holds the bound: {binding:?}");
+        // The same from the real counts (a = 1, b = 2, c = 40), in the displacement form.
+        let shifted = Polytope { truth: vec![1.0, 2.0, 40.0], ..p };
+        let mut s = IntervalSolver::new(&shifted);
+        let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
+        assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
+        assert!(!binding.is_empty() && binding.iter().all(|&r| r == 0 || r == 2), "a published row holds the bound: {binding:?}");
+        let (i, _) = s.interval(&b, 2.0, 2.0).expect("solves");
+        assert_eq!((i.lo.round(), i.hi.round()), (1.0, 2.0));
+
         // Hide a + b and c: publish only the total. a ∈ [1, 41].
         let one = |v: &Vec<u32>| (v.clone(), 1.0);
-        let p = Polytope { dim: 3, published: vec![(all.clone(), 43.0)], at_least: vec![one(&a), one(&b), one(&ab), one(&c)] };
+        let p = Polytope { dim: 3, published: vec![(all.clone(), 43.0)], at_least: vec![one(&a), one(&b), one(&ab), one(&c)], truth: Vec::new() };
         let mut s = IntervalSolver::new(&p);
         let (i, _) = s.interval(&a, 1.0, 2.0).expect("solves");
         assert!(i.hi >= 41.0 - 1e-6, "{i:?}");
         assert!(i.width() >= 2.0);
+        let mut s = IntervalSolver::new(&Polytope { truth: vec![1.0, 2.0, 40.0], ..p });
+        let (i, _) = s.interval(&a, 1.0, 2.0).expect("solves");
+        assert!((i.hi - 41.0).abs() < 1e-6, "{i:?}");
         // Nothing published over b and c: unbounded.
-        let p = Polytope { dim: 3, published: vec![], at_least: vec![one(&a), one(&b)] };
+        let p = Polytope { dim: 3, published: vec![], at_least: vec![one(&a), one(&b)], truth: vec![1.0, 2.0, 40.0] };
         let mut s = IntervalSolver::new(&p);
         assert!(s.interval(&b, 1.0, 2.0).expect("solves").0.hi.is_infinite());
     }

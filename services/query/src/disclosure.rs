@@ -108,6 +108,9 @@ pub struct Summary {
     /// Small differences of nested cells (a cell inside another, 1..=threshold units apart)
     /// protected like hidden cells.
     pub difference_cells: usize,
+    /// Of those, second-order differences: a cell against the difference of two nested cells
+    /// (e.g. a year's cohort against the slice 2018–2020 minus 2018–2019), 1..=threshold apart.
+    pub second_order_differences: usize,
     /// Cells of the project's ledger before this answer (the union protected with it).
     pub ledger_cells: usize,
     /// Merged coordinates (groups of units in exactly the same cells of the union) and the rank
@@ -197,8 +200,9 @@ fn cells_of(tables: &[Table]) -> Cells {
 }
 
 /// Units in exactly the same cells become one coordinate; returns each cell as sorted
-/// coordinates, the number of coordinates, and each coordinate's number of units.
-fn coordinates(sets: &[&[u32]]) -> (Vec<Vec<u32>>, usize, Vec<u32>) {
+/// coordinates, the number of coordinates, each coordinate's number of units, and each unit's
+/// coordinate (`u32::MAX` for a unit in no cell).
+fn coordinates(sets: &[&[u32]]) -> (Vec<Vec<u32>>, usize, Vec<u32>, Vec<u32>) {
     let max_unit = sets.iter().flat_map(|s| s.last().copied()).max().map_or(0, |m| m as usize + 1);
     let mut signature: Vec<Vec<u32>> = vec![Vec::new(); max_unit];
     for (c, s) in sets.iter().enumerate() {
@@ -229,7 +233,7 @@ fn coordinates(sets: &[&[u32]]) -> (Vec<Vec<u32>>, usize, Vec<u32>) {
             v
         })
         .collect();
-    (vectors, k, units)
+    (vectors, k, units, coord_of_unit)
 }
 
 /// `a ⊂ b` for sorted sets.
@@ -287,6 +291,80 @@ fn set_minus(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
+/// Second-order differences. For nested cells `outer ⊃ inner` more than `t` units apart, the
+/// difference D = outer − inner is a count anyone holding both can derive (the persons whose
+/// first qualifying decision since 2018 is in 2020: the 2018–2020 cohort minus the 2018–2019
+/// one). A cell C with D ⊂ C or C ⊂ D and 1..=`t` units between them gives those units away by
+/// one more subtraction (the 2020 cohort minus that slice: persons of 2020 who also had a
+/// decision in 2018–2019). Returns the unit sets of those small differences, once each, for the
+/// triples (outer, inner, C) of `eligible` cells with `wanted(outer, inner, C)`. D is never
+/// stored: it is formed, searched against the cells of about its size, and dropped.
+fn second_order_differences(
+    sets: &[&[u32]],
+    t: usize,
+    eligible: impl Fn(usize) -> bool,
+    wanted: impl Fn(usize, usize, usize) -> bool,
+) -> Vec<Vec<u32>> {
+    let max_unit = sets.iter().flat_map(|s| s.last().copied()).max().map_or(0, |m| m as usize + 1);
+    let mut containing: Vec<Vec<u32>> = vec![Vec::new(); max_unit];
+    for (c, s) in sets.iter().enumerate().filter(|(c, s)| !s.is_empty() && eligible(*c)) {
+        for &u in s.iter() {
+            containing[u as usize].push(c as u32);
+        }
+    }
+    let mut seen: std::collections::HashSet<Vec<u32>> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut candidates: Vec<u32> = Vec::new();
+    for (inner, s) in sets.iter().enumerate() {
+        if s.is_empty() || !eligible(inner) {
+            continue;
+        }
+        let Some(&rarest) = s.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
+        for &outer in &containing[rarest as usize] {
+            let outer = outer as usize;
+            let o = sets[outer];
+            if o.len() <= s.len() + t || !subset(s, o) {
+                continue;
+            }
+            let d = set_minus(o, s);
+            let w = d.len();
+            // Cells just larger than D that contain it (they contain its rarest unit).
+            let Some(&dr) = d.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
+            for &c in &containing[dr as usize] {
+                let c = c as usize;
+                let cs = sets[c];
+                if cs.len() > w && cs.len() <= w + t && wanted(outer, inner, c) && subset(&d, cs) {
+                    let diff = set_minus(cs, &d);
+                    if seen.insert(diff.clone()) {
+                        out.push(diff);
+                    }
+                }
+            }
+            // Cells just smaller than D inside it: such a cell misses at most t of D's units, so
+            // it holds one of any t + 1 of them.
+            candidates.clear();
+            for &u in d.iter().take(t + 1) {
+                candidates.extend(containing[u as usize].iter().copied().filter(|&c| {
+                    let n = sets[c as usize].len();
+                    n < w && n + t >= w
+                }));
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for &c in &candidates {
+                let c = c as usize;
+                if wanted(outer, inner, c) && subset(sets[c], &d) {
+                    let diff = set_minus(&d, sets[c]);
+                    if seen.insert(diff.clone()) {
+                        out.push(diff);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Sparse vectors over a prime field.
 mod field {
     pub type Vector = Vec<(u32, u64)>;
@@ -327,7 +405,21 @@ mod field {
         }
     }
 
-    fn inv(a: u64, p: u64) -> u64 {
+    /// `a + b` mod p for `a, b < p`.
+    pub fn add(a: u64, b: u64, p: u64) -> u64 {
+        sub(a, sub(0, b, p), p)
+    }
+
+    /// Whether `a` and `b` span the same line (same support, proportional coefficients).
+    pub fn proportional(a: &Vector, b: &Vector, p: u64) -> bool {
+        if a.len() != b.len() || a.is_empty() {
+            return false;
+        }
+        let (a0, b0) = (a[0].1, b[0].1);
+        a.iter().zip(b).all(|(x, y)| x.0 == y.0 && mul(x.1, b0, p) == mul(y.1, a0, p))
+    }
+
+    pub fn inv(a: u64, p: u64) -> u64 {
         let (mut base, mut e, mut acc) = (a % p, p - 2, 1u64);
         while e > 0 {
             if e & 1 == 1 {
@@ -447,6 +539,14 @@ mod field {
     }
 }
 
+/// Neighbourhoods of the interval audit's local problems (free coordinates). Protection and the
+/// audit build the same neighbourhoods from the same cells (`bounds::canonical_order`), and the
+/// audit sees at least as many cells hidden, so it finds every count protection found wide wide
+/// again; should it not, it tries larger neighbourhoods, up to every cell overlapping the
+/// count, before it calls the count narrow (any neighbourhood finding a count wide proves it).
+const DECIDE_NEIGHBOURHOODS: &[usize] = &[crate::bounds::LOCAL_COORDINATES];
+const AUDIT_NEIGHBOURHOODS: &[usize] = &[crate::bounds::LOCAL_COORDINATES, 4 * crate::bounds::LOCAL_COORDINATES, usize::MAX];
+
 const P1: u64 = (1 << 61) - 1;
 const P2: u64 = 18_446_744_073_709_551_557; // 2^64 - 59
 
@@ -459,12 +559,65 @@ struct Union {
     dim: usize,
     /// Units per coordinate.
     units: Vec<u32>,
+    /// Each unit's coordinate.
+    coord_of_unit: Vec<u32>,
 }
 
 fn union_of(prior: Prior<'_>, new: &[Units]) -> Union {
     let sets: Vec<&[u32]> = prior.sets.iter().map(|s| s.as_slice()).chain(new.iter().map(|s| s.as_slice())).collect();
-    let (vectors, dim, units) = coordinates(&sets);
-    Union { vectors, sizes: sets.iter().map(|s| s.len()).collect(), prior: prior.sets.len(), dim, units }
+    let (vectors, dim, units, coord_of_unit) = coordinates(&sets);
+    Union { vectors, sizes: sets.iter().map(|s| s.len()).collect(), prior: prior.sets.len(), dim, units, coord_of_unit }
+}
+
+/// A residual of the span greedy with the values of two fixed pseudo-random linear functionals
+/// on it, and the name of the line it spans.
+struct Residual {
+    v: field::Vector,
+    values: (u64, u64),
+    line: u64,
+}
+
+/// Two fixed pseudo-random linear functionals on the coordinate space (mod P1). Proportional
+/// vectors have the same ratio of their values, so the ratio names a vector's line in O(1); and
+/// eliminating a basis vector from a residual changes the values by the same multiple of the
+/// basis vector's values, so the name follows the elimination without rehashing the (long)
+/// residual. Equal names are confirmed exactly before anything is decided on them.
+struct Lines {
+    w: Vec<(u64, u64)>,
+}
+
+impl Lines {
+    fn new(dim: usize) -> Self {
+        // SplitMix64 of the coordinate: deterministic, so a run is reproducible.
+        let mix = |mut z: u64| {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let w = (0..dim as u64).map(|i| (mix(2 * i) % (P1 - 1) + 1, mix(2 * i + 1) % (P1 - 1) + 1)).collect();
+        Lines { w }
+    }
+
+    fn values(&self, v: &field::Vector) -> (u64, u64) {
+        v.iter().fold((0, 0), |(a, b), &(c, x)| {
+            let (w1, w2) = self.w[c as usize];
+            (field::add(a, field::mul(x, w1, P1), P1), field::add(b, field::mul(x, w2, P1), P1))
+        })
+    }
+
+    fn line((a, b): (u64, u64)) -> u64 {
+        if b == 0 {
+            u64::MAX
+        } else {
+            field::mul(a, field::inv(b, P1), P1)
+        }
+    }
+
+    fn residual(&self, v: field::Vector) -> Residual {
+        let values = self.values(&v);
+        Residual { v, values, line: Lines::line(values) }
+    }
 }
 
 /// A count that must stay unknown: a hidden cell, or a small difference of nested cells.
@@ -509,6 +662,16 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
                 targets.push(Target { coords });
             }
         }
+        let new = |c: usize| c >= u.prior;
+        for units in second_order_differences(&sets, t, |_| true, |o, i, c| new(o) || new(i) || new(c)) {
+            let mut coords: Vec<u32> = units.iter().map(|&x| u.coord_of_unit[x as usize]).collect();
+            coords.sort_unstable();
+            coords.dedup();
+            if seen.insert(coords.clone(), ()).is_none() {
+                summary.second_order_differences += 1;
+                targets.push(Target { coords });
+            }
+        }
     }
     summary.difference_cells = targets.len();
     // The span: prior published cells first (their status is final), then the new candidates.
@@ -522,60 +685,70 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
             }
         }
     }
-    let mut hidden: Vec<field::Vector> = Vec::new();
-    // Residuals get long against a large basis: a fast hash (aHash) for the map.
-    let mut by_residual: HashMap<field::Vector, usize, ahash::RandomState> = HashMap::default();
+    // Each protected count's residual against the published span, and an index of the residuals
+    // by the line they span (see `Lines`): publishing a candidate reveals a protected count iff
+    // the candidate's residual is proportional to that count's residual.
+    let lines = Lines::new(u.dim);
+    let mut hidden: Vec<Residual> = Vec::new();
+    let mut by_line: HashMap<u64, Vec<u32>, ahash::RandomState> = HashMap::default();
     let protected: Vec<Vec<u32>> = (0..u.vectors.len())
         .filter(|&c| matches!(status[c], Status::Hidden(_)))
         .map(|c| u.vectors[c].clone())
         .chain(targets.iter().map(|x| x.coords.clone()))
         .collect();
     for v in &protected {
-        let mut r = basis.reduce(&field::ones(v), P1);
+        let r = basis.reduce(&field::ones(v), P1);
         if r.is_empty() {
             summary.determined_before += 1; // derivable from earlier answers alone
             continue;
         }
-        field::normalize(&mut r, P1);
-        *by_residual.entry(r.clone()).or_default() += 1;
-        hidden.push(r);
+        let h = lines.residual(r);
+        by_line.entry(h.line).or_default().push(hidden.len() as u32);
+        hidden.push(h);
     }
     let mut candidates: Vec<usize> = (u.prior..u.vectors.len()).filter(|&c| u.sizes[c] > t).collect();
     candidates.sort_by_key(|&c| (std::cmp::Reverse(u.sizes[c]), c));
     for c in candidates {
-        let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+        let r = basis.reduce(&field::ones(&u.vectors[c]), P1);
         if r.is_empty() {
             continue; // already derivable from what is published: publishing it reveals nothing
         }
-        field::normalize(&mut r, P1);
-        if by_residual.contains_key(&r) {
-            // Publishing c would reveal a hidden cell whose residual is proportional to c's.
+        let r = lines.residual(r);
+        let reveals = by_line.get(&r.line).is_some_and(|ids| ids.iter().any(|&i| field::proportional(&hidden[i as usize].v, &r.v, P1)));
+        if reveals {
+            // Publishing c would reveal a hidden count whose residual is proportional to c's.
             status[c] = Status::Hidden(Rule::Secondary);
             summary.secondary += 1;
-            *by_residual.entry(r.clone()).or_default() += 1;
+            by_line.entry(r.line).or_default().push(hidden.len() as u32);
             hidden.push(r);
             continue;
         }
-        let pivot = basis.insert(r);
+        let mut b = r.v;
+        field::normalize(&mut b, P1);
+        let pivot = basis.insert(b);
         let b = basis.row(pivot);
-        for h in hidden.iter_mut() {
-            if h.binary_search_by_key(&pivot, |e| e.0).is_ok() {
-                if let Some(count) = by_residual.get_mut(h) {
-                    *count -= 1;
-                    if *count == 0 {
-                        by_residual.remove(h);
-                    }
+        let fb = lines.values(b);
+        for (i, h) in hidden.iter_mut().enumerate() {
+            let Ok(at) = h.v.binary_search_by_key(&pivot, |e| e.0) else { continue };
+            let coef = h.v[at].1;
+            if let Some(ids) = by_line.get_mut(&h.line) {
+                if let Some(k) = ids.iter().position(|&x| x as usize == i) {
+                    ids.swap_remove(k);
                 }
-                let mut next = field::eliminate(h, b, pivot, P1);
-                field::normalize(&mut next, P1);
-                *by_residual.entry(next.clone()).or_default() += 1;
-                *h = next;
+                if ids.is_empty() {
+                    by_line.remove(&h.line);
+                }
             }
+            h.v = field::eliminate(&h.v, b, pivot, P1);
+            // The functionals are linear: update them without reading the new residual.
+            h.values = (field::sub(h.values.0, field::mul(coef, fb.0, P1), P1), field::sub(h.values.1, field::mul(coef, fb.1, P1), P1));
+            h.line = Lines::line(h.values);
+            by_line.entry(h.line).or_default().push(i as u32);
         }
     }
     summary.published_rank = basis.rank();
     if policy.interval_audit {
-        intervals(&u, &mut status, &mut targets, t, &mut summary)?;
+        intervals(&u, &sets, &mut status, &mut targets, t, &mut summary)?;
     }
     Ok((status.split_off(u.prior), summary))
 }
@@ -587,23 +760,24 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
 /// rows that bind its bound (else the smallest new published cell overlapping it) and look
 /// again. Hiding only ever widens intervals (an equality becomes `≥ 1`), so a count found wide
 /// stays wide.
-fn intervals(u: &Union, status: &mut [Status], targets: &mut Vec<Target>, t: usize, summary: &mut Summary) -> Result<(), crate::bounds::BoundsError> {
+fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Vec<Target>, t: usize, summary: &mut Summary) -> Result<(), crate::bounds::BoundsError> {
     let started = std::time::Instant::now();
     let need = t as f64;
-    let space = crate::bounds::Space::new(&u.vectors, u.dim, u.units.clone());
+    let space = crate::bounds::Space::new(&u.vectors, u.dim, u.units.clone(), crate::bounds::canonical_order(sets));
     for c in 0..u.vectors.len() {
         if matches!(status[c], Status::Hidden(_)) && (1..=t).contains(&u.sizes[c]) {
             targets.push(Target { coords: u.vectors[c].clone() });
         }
     }
-    let mut queue: std::collections::VecDeque<usize> = (0..targets.len()).collect();
     let mut narrowest = f64::INFINITY;
     let mut hidden_here: Vec<usize> = Vec::new();
-    while let Some(i) = queue.pop_front() {
+    for i in 0..targets.len() {
         loop {
-            let (interval, binding) = space.local_interval(&targets[i].coords, |c| status[c] == Status::Published, need)?;
-            summary.lp_solves += 1;
-            let w = interval.width();
+            // One count at a time: hiding a cell for one count widens the next ones' intervals,
+            // so most are found wide at their first look.
+            let local = space.escalating_interval(&targets[i].coords, |c| status[c] == Status::Published, need, DECIDE_NEIGHBOURHOODS)?;
+            summary.lp_solves += local.solves;
+            let w = local.interval.width();
             if w >= need {
                 narrowest = narrowest.min(w);
                 break;
@@ -612,7 +786,7 @@ fn intervals(u: &Union, status: &mut [Status], targets: &mut Vec<Target>, t: usi
             // Hide the new published cells that bind the bound but the largest (one LP round per
             // count rather than one per cell, and the totals stay); failing that, the smallest new
             // published cell overlapping it.
-            let mut chosen: Vec<usize> = binding.iter().copied().filter(new_published).collect();
+            let mut chosen: Vec<usize> = local.binding.iter().copied().filter(new_published).collect();
             chosen.sort_by_key(|&c| (u.sizes[c], c));
             if chosen.len() > 1 {
                 chosen.pop();
@@ -624,7 +798,12 @@ fn intervals(u: &Union, status: &mut [Status], targets: &mut Vec<Target>, t: usi
                 chosen.extend(overlapping.into_iter().filter(new_published).min_by_key(|&c| (u.sizes[c], c)));
             }
             if chosen.is_empty() {
-                // No new published cell bears on it: earlier answers alone bound it.
+                // Failing that (a degenerate optimum can leave the binding rows with zero
+                // duals), the smallest new published cell with a row in the problem.
+                chosen.extend(local.rows.iter().copied().filter(new_published).min_by_key(|&c| (u.sizes[c], c)));
+            }
+            if chosen.is_empty() {
+                // No new published cell is in its problem: earlier answers alone bound it.
                 summary.determined_before += 1;
                 break;
             }
@@ -828,7 +1007,7 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
     // of this answer.
     let sets: Vec<&[u32]> = shown.keys().map(|s| s.as_slice()).collect();
     let flags: Vec<(bool, bool)> = shown.values().copied().collect();
-    let (vectors, k, units) = coordinates(&sets);
+    let (vectors, k, units, _) = coordinates(&sets);
     let mut notes = Vec::new();
     let mut prior_basis = field::Basis::new(k);
     for (i, (is_shown, this)) in flags.iter().enumerate() {
@@ -882,17 +1061,24 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
                 }
             }
         }
+        let t = policy.threshold.max(0) as usize;
+        let this = |c: usize| flags[c].1;
+        for d in second_order_differences(&sets, t, |c| flags[c].0, |o, i, c| this(o) || this(i) || this(c)) {
+            problems.push(format!("a shown cell and the difference of two nested shown cells differ by {} units", d.len()));
+        }
     }
     let (mut intervals_checked, mut narrowest_interval) = (0, None);
     if policy.interval_audit {
         let prior_set: std::collections::HashSet<&[u32]> = prior.sets.iter().map(|s| s.as_slice()).collect();
-        let space = crate::bounds::Space::new(&vectors, k, units);
+        let space = crate::bounds::Space::new(&vectors, k, units, crate::bounds::canonical_order(&sets));
         let mut narrowest = f64::INFINITY;
         let t = policy.threshold.max(0) as usize;
-        for i in (0..sets.len()).filter(|&i| !flags[i].0 && (1..=t).contains(&sets[i].len())) {
+        let checked: Vec<usize> = (0..sets.len()).filter(|&i| !flags[i].0 && (1..=t).contains(&sets[i].len())).collect();
+        let found = crate::bounds::par_map(&checked, |&i| space.escalating_interval(&vectors[i], |c| flags[c].0, policy.threshold as f64, AUDIT_NEIGHBOURHOODS));
+        for (&i, found) in checked.iter().zip(found) {
             intervals_checked += 1;
-            match space.local_interval(&vectors[i], |c| flags[c].0, policy.threshold as f64) {
-                Ok((interval, _)) => {
+            match found {
+                Ok(crate::bounds::Local { interval, .. }) => {
                     let w = interval.width();
                     narrowest = narrowest.min(w);
                     if w < policy.threshold as f64 {
@@ -906,10 +1092,12 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
                         // Narrow already with only what earlier answers published: nothing this
                         // answer did or could do (it hides the count); a note, not a problem.
                         let before = space
-                            .local_interval(&vectors[i], |c| flags[c].0 && prior_set.contains(sets[c]), policy.threshold as f64)
-                            .map(|(iv, _)| iv.width() < policy.threshold as f64)
+                            .escalating_interval(&vectors[i], |c| flags[c].0 && prior_set.contains(sets[c]), policy.threshold as f64, AUDIT_NEIGHBOURHOODS)
+                            .map(|l| l.interval.width() < policy.threshold as f64)
                             .unwrap_or(false);
-                        if flags[i].1 && !before {
+                        // A count of an earlier answer made narrow by this one is this one's
+                        // problem as much as a count of its own.
+                        if !before {
                             problems.push(msg);
                         } else {
                             notes.push(format!("{msg} (by earlier answers alone)"));
@@ -1034,6 +1222,31 @@ mod tests {
         bad[0][2].suppressed = None;
         let a = audit(std::slice::from_ref(&t), &bad, Prior::EMPTY, Policy::default());
         assert!(a.problems.iter().any(|p| p.contains("feasible interval")), "{:?}", a.problems);
+    }
+
+    #[test]
+    fn a_cell_two_units_off_the_slice_of_two_earlier_nested_cells_is_hidden() {
+        // Answer 1: 2018–2020 (30 units) and 2018–2019 (20 units) of one group, so the slice
+        // "first since 2018 in 2020" is units 20..30. Answer 2: the group for 2020 alone, the
+        // slice and two more persons (units 20..32): shown, 2020 minus the slice counts 2.
+        let policy = Policy::default();
+        let first = table("t", vec![("2018-2020", (0..30).collect()), ("2018-2019", (0..20).collect()), ("rest", (40..100).collect())]);
+        let (rel1, _, cells1) = protect_with_prior(std::slice::from_ref(&first), Prior::EMPTY, policy).expect("protects");
+        assert_eq!(rel1[0].iter().map(|r| r.n).collect::<Vec<_>>(), vec![Some(30), Some(20), Some(60)]);
+        let sets: Vec<Units> = cells1.iter().map(|c| c.0.clone()).collect();
+        let status: Vec<Status> = cells1.iter().map(|c| c.1).collect();
+        let prior = Prior { sets: &sets, status: &status };
+        let second = table("t", vec![("2020", (20..32).collect()), ("rest", (40..100).collect())]);
+        let (rel2, summary, _) = protect_with_prior(std::slice::from_ref(&second), prior, policy).expect("protects");
+        assert_eq!((rel2[0][0].n, rel2[0][0].suppressed), (None, Some(Rule::Secondary)), "{summary:?}");
+        assert_eq!((summary.difference_cells, summary.second_order_differences), (1, 1), "{summary:?}");
+        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy).passed);
+        // Shown anyway, the audit finds it.
+        let mut bad = rel2.clone();
+        bad[0][0].n = Some(12);
+        bad[0][0].suppressed = None;
+        let a = audit(std::slice::from_ref(&second), &bad, prior, policy);
+        assert!(a.problems.iter().any(|p| p.contains("difference of two nested shown cells differ by 2 units")), "{:?}", a.problems);
     }
 
     #[test]

@@ -180,6 +180,11 @@ impl Ledger {
 
     /// The ledger's number for a unit (new units are numbered on; they are written to disk
     /// with the answer that introduced them).
+    /// Whether the unit has a number in this ledger.
+    pub fn knows(&self, unit: &str) -> bool {
+        self.unit_ids.contains_key(unit)
+    }
+
     pub fn intern(&mut self, unit: &str) -> u32 {
         if let Some(&i) = self.unit_ids.get(unit) {
             return i;

@@ -179,7 +179,7 @@ impl Release {
 /// Compute every statistic, protect them together (on their own: no ledger), and audit the
 /// result. A release that fails its audit is an error: nothing unprotected leaves the service.
 pub async fn release(engine: &Engine, policy: Policy) -> Result<Release> {
-    let tables = engine.compute_all().await?;
+    let tables = to_canonical_units(engine.compute_all().await?, &engine.unit_names()?);
     // The linear algebra and the LPs are seconds of CPU: keep them off the async runtime.
     tokio::task::spawn_blocking(move || protect_answer(tables, None, policy))
         .await
@@ -196,9 +196,34 @@ pub struct LedgerAnswer<'a> {
     pub key_fingerprint: &'a str,
 }
 
-/// Renumber every unit set of the tables into the ledger's numbering (new units are interned).
+/// Renumber every unit set of the tables into the ledger's numbering. Units new to the ledger
+/// are interned in the order of their identifiers, not in the order the SQL engine happened to
+/// return them (its partitions run in parallel): the numbering, and with it every tie-break of
+/// the protection, is a function of the data alone, so the same answers asked in the same order
+/// get the same cells hidden on every run.
 pub fn to_ledger_units(tables: Vec<Table>, names: &[String], ledger: &mut Ledger) -> Vec<Table> {
+    let mut fresh: Vec<&str> = names.iter().map(String::as_str).filter(|n| !ledger.knows(n)).collect();
+    fresh.sort_unstable();
+    for n in fresh {
+        ledger.intern(n);
+    }
     let map: Vec<u32> = names.iter().map(|n| ledger.intern(n)).collect();
+    renumber(tables, &map)
+}
+
+/// Renumber every unit set of the tables by the order of the units' identifiers (an answer
+/// protected on its own: deterministic like [`to_ledger_units`]).
+pub fn to_canonical_units(tables: Vec<Table>, names: &[String]) -> Vec<Table> {
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut map = vec![0u32; names.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        map[i as usize] = rank as u32;
+    }
+    renumber(tables, &map)
+}
+
+fn renumber(tables: Vec<Table>, map: &[u32]) -> Vec<Table> {
     let mut done: HashMap<*const Vec<u32>, Units> = HashMap::new();
     let mut convert = |u: &Units| -> Units {
         done.entry(Arc::as_ptr(u))

@@ -126,7 +126,7 @@ impl QueryState {
         let (ledgers, dir, p) = (self.ledgers.clone(), self.store.join("ledger"), project.clone());
         let rel = tokio::task::spawn_blocking(move || -> Result<Release, Error> {
             if !policy.project_ledger {
-                return output::protect_answer(tables, None, policy);
+                return output::protect_answer(output::to_canonical_units(tables, &names), None, policy);
             }
             let mut map = ledgers.lock().map_err(|_| Error::Disclosure("ledger state poisoned".into()))?;
             if !map.contains_key(&p) {
