@@ -261,7 +261,7 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
                 .and_then(|(released, summary, new_cells)| {
                     let audit = disclosure::audit(&tables, &released, ledger.prior(), policy);
                     if !audit.passed {
-                        return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
+                        return Err(audit_failed(&audit));
                     }
                     let line = ledger.append(key_fingerprint, answer, units_before, new_cells)?;
                     Ok((released, summary, audit, Some(line)))
@@ -276,7 +276,7 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
             let (released, summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(|e| Error::Disclosure(e.to_string()))?;
             let audit = disclosure::audit(&tables, &released, Prior::EMPTY, policy);
             if !audit.passed {
-                return Err(Error::Disclosure(audit.problems.first().cloned().unwrap_or_default()));
+                return Err(audit_failed(&audit));
             }
             ((tables, released), summary, audit, None)
         }
@@ -301,6 +301,13 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
         "answer protected"
     );
     Ok(Release { tables, summary, audit, ledger_line })
+}
+
+/// A failed audit: the problems go to the service's log, not to the caller (they name hidden
+/// counts and their intervals).
+fn audit_failed(audit: &disclosure::Audit) -> Error {
+    tracing::error!(problems = ?audit.problems, "disclosure audit failed; nothing released");
+    Error::Disclosure(format!("{} problem(s) found; nothing was released (details in the service log)", audit.problems.len()))
 }
 
 fn parquet_bytes(batch: &RecordBatch, out_dir: &Path) -> Result<Vec<u8>> {
