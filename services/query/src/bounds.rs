@@ -119,17 +119,12 @@ impl<'a> Space<'a> {
         coords.iter().map(|&x| self.sizes[x as usize] as u64).sum()
     }
 
-    /// The feasible interval of the sum of `target` (true value = its units) in the local
-    /// problem around it, given which cells are published (`published(c)`); the published
-    /// cells whose rows bind the bounds come back too. Sound: see the module documentation.
-    pub fn local_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64) -> Result<(Interval, Vec<usize>), BoundsError> {
-        self.interval_within(target, &published, need, LOCAL_COORDINATES).map(|l| (l.interval, l.binding))
-    }
-
-    /// Like [`Space::local_interval`], in neighbourhoods of growing size (`limits` free
-    /// coordinates; `usize::MAX` = every cell overlapping the count) until one finds the count
-    /// wide: each is sound, so the first wide one settles it; narrow in all, the last one's
-    /// answer. The number of local problems solved is in the result.
+    /// The feasible interval of the sum of `target` (true value = its units) given which cells
+    /// are published (`published(c)`), with the published cells whose rows bind the bounds, in
+    /// local problems of growing size (`limits` free coordinates; `usize::MAX` = every cell
+    /// overlapping the count) until one finds the count wide: each is sound (see the module
+    /// documentation), so the first wide one settles it; narrow in all, the last one's answer.
+    /// The number of local problems solved is in the result.
     pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
         let mut last: Option<Local> = None;
         let mut solves = 0;

@@ -61,14 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_headlines(&tables);
             println!("\nrun {} on delivery {}: {} files in OUT_DIR/{} (and the newest run at the top of OUT_DIR)", r.run_id, r.delivery_id, r.files.len(), r.run_dir);
-            println!(
-                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {}; audit-log entry {}",
-                r.cells,
-                r.primary_suppressed,
-                r.secondary_suppressed,
-                if r.audit_passed { "passed" } else { "FAILED" },
-                r.audit_entry
-            );
+            print_disclosure(&r);
         }
         Command::Fetch { conn, statistic, delivery, years } => {
             let YearsArgs { from_year, to_year } = years;
@@ -87,14 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let rel = state.release(&d, regstat_query::engine::Years::new(from, to)?, &caller).await.map_err(|s| anyhow::anyhow!("{}", s.message()))?;
             print_headlines(&rel.tables);
             println!("\nrun {} on delivery {}: {} files in {}/{} (and the newest run at the top of {})", r.run_id, r.delivery_id, r.files.len(), out.display(), r.run_dir, out.display());
-            println!(
-                "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {}; audit-log entry {}",
-                r.cells,
-                r.primary_suppressed,
-                r.secondary_suppressed,
-                if r.audit_passed { "passed" } else { "FAILED" },
-                r.audit_entry
-            );
+            print_disclosure(&r);
         }
     }
     Ok(())
@@ -163,4 +149,16 @@ fn print_headlines(tables: &[ReleasedTable]) {
             println!("  {:<8} {:>14} {:>14} {:>14} {:>14}", age, cells[0], cells[1], cells[2], cells[3]);
         }
     }
+}
+
+/// The disclosure line of a production's summary (`query run` and `query produce`).
+fn print_disclosure(r: &pb::RunProductionResponse) {
+    println!(
+        "disclosure: {} distinct cells, {} primary and {} secondary suppressions; audit {}; audit-log entry {}",
+        r.cells,
+        r.primary_suppressed,
+        r.secondary_suppressed,
+        if r.audit_passed { "passed" } else { "FAILED" },
+        r.audit_entry
+    );
 }
