@@ -11,7 +11,7 @@ use regstat_query::engine::{Engine, Years};
 use regstat_query::stats::{self, Table};
 
 fn reference(name: &str) -> Vec<HashMap<String, String>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference").join(name);
+    let path = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("../../shared/reference").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();

@@ -9,7 +9,7 @@ use clap::CommandFactory;
 use serde_yaml::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).parent().expect("workspace root").to_path_buf()
 }
 
 fn deploy(p: &str) -> PathBuf {

@@ -487,7 +487,7 @@ mod api {
 
     /// Run the documented Python client (pyarrow.flight, mutual TLS) against the live service.
     async fn python_client(r: &Running, identity: &str, statistic: &str) -> std::process::Output {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python/fetch_statistic.py");
+        let script = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("../clients/python/fetch_statistic.py");
         let certs = r.certs.path();
         let args: Vec<String> = vec![
             script.display().to_string(),
@@ -517,9 +517,22 @@ mod api {
         assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
         let csv = String::from_utf8(out.stdout).expect("utf-8");
 
+        // The service protected every served range of the delivery together (its release
+        // family) on that first request; the same in process, against an empty ledger.
         let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
-        let e = Engine::new(&d, Years::new(2018, 2020).expect("years")).await.expect("engine");
-        let rel = regstat_query::output::release(&e, Default::default()).await.expect("release");
+        let policy = regstat_query::disclosure::Policy::default();
+        let ranges = policy.ranges.of(2018, 2020);
+        let mut members = Vec::new();
+        for &(a, b) in &ranges {
+            let e = Engine::new(&d, Years::new(a, b).expect("years")).await.expect("engine");
+            let (tables, names) = (e.compute_all().await.expect("computes"), e.unit_names().expect("names"));
+            let answer = regstat_query::ledger::Answer { delivery_id: r.delivery_id.clone(), years: (a, b) };
+            members.push(regstat_query::output::Member { tables, names, answer });
+        }
+        let ledger_dir = tempfile::tempdir().expect("tmp");
+        let mut ledger = regstat_query::ledger::Ledger::open(ledger_dir.path(), "fixture").expect("ledger");
+        let rels = regstat_query::output::protect_family(members, &mut ledger, d.manifest.key_fingerprint(), policy).expect("protects");
+        let rel = &rels[ranges.iter().position(|&r| r == (2018, 2020)).expect("served")];
         let want = rel.table("municipal_support_before_after").expect("table");
         let expected = regstat_query::output::tidy_csv(&want.dims, &want.rows);
         let (got, exp): (Vec<&str>, Vec<&str>) = (csv.lines().collect(), expected.lines().collect());
@@ -569,9 +582,22 @@ mod api {
         let json = format!("{{\"statistic\":\"municipal_support_before_after\",\"delivery_id\":\"{}\",\"from_year\":2018,\"to_year\":2020}}", r.delivery_id);
         let batches: Vec<RecordBatch> = FlightClient::new(ch.clone()).do_get(ticket(&json)).await.expect("do_get").try_collect().await.expect("stream");
         let got = regstat_query::output::from_batches("municipal_support_before_after", &batches).expect("parses");
+        // The service protected every served range of the delivery together (its release
+        // family) on that first request; the same in process, against an empty ledger.
         let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
-        let e = Engine::new(&d, Years::new(2018, 2020).expect("years")).await.expect("engine");
-        let rel = regstat_query::output::release(&e, Default::default()).await.expect("release");
+        let policy = regstat_query::disclosure::Policy::default();
+        let ranges = policy.ranges.of(2018, 2020);
+        let mut members = Vec::new();
+        for &(a, b) in &ranges {
+            let e = Engine::new(&d, Years::new(a, b).expect("years")).await.expect("engine");
+            let (tables, names) = (e.compute_all().await.expect("computes"), e.unit_names().expect("names"));
+            let answer = regstat_query::ledger::Answer { delivery_id: r.delivery_id.clone(), years: (a, b) };
+            members.push(regstat_query::output::Member { tables, names, answer });
+        }
+        let ledger_dir = tempfile::tempdir().expect("tmp");
+        let mut ledger = regstat_query::ledger::Ledger::open(ledger_dir.path(), "fixture").expect("ledger");
+        let rels = regstat_query::output::protect_family(members, &mut ledger, d.manifest.key_fingerprint(), policy).expect("protects");
+        let rel = &rels[ranges.iter().position(|&r| r == (2018, 2020)).expect("served")];
         let want = rel.table("municipal_support_before_after").expect("table");
         assert_eq!(got.dims, want.dims);
         assert_eq!(got.rows, want.rows);
@@ -608,7 +634,7 @@ mod api {
 
         // Every release is in the audit log, with the caller's identity, and the chain verifies.
         let v = regstat_server::audit::verify(&r.store.path().join("audit.jsonl")).expect("verifies");
-        assert_eq!(v.entries, 4);
+        assert_eq!(v.entries, 9);
         let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).expect("log");
         let actions: Vec<(String, String)> = log
             .lines()
@@ -618,9 +644,14 @@ mod api {
             })
             .collect();
         let a = |x: &str| ("analytics".to_string(), x.to_string());
-        // The answer (every statistic for 2018-2020) is protected and recorded in the project's
-        // ledger once; the statistic and the two productions come out of it.
-        assert_eq!(actions, vec![a("answer_released"), a("statistic_released"), a("production_released"), a("production_released")]);
+        // The first request protected the delivery's release family (every range of 2018-2020,
+        // the whole range first) and recorded each answer in the project's ledger once; the
+        // statistic and the two productions come out of it.
+        let mut want = vec![a("answer_released"); 6];
+        want.extend([a("statistic_released"), a("production_released"), a("production_released")]);
+        assert_eq!(actions, want);
+        let years: Vec<serde_json::Value> = log.lines().take(6).map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["details"]["decision_years"].clone()).collect();
+        assert_eq!(years, [[2018, 2020], [2018, 2019], [2019, 2020], [2018, 2018], [2019, 2019], [2020, 2020]].map(|y| serde_json::json!(y)));
         let entry: serde_json::Value = serde_json::from_str(log.lines().next().expect("entry")).expect("json");
         let ledger = std::fs::read(r.store.path().join("ledger/fixture.jsonl")).expect("the project's ledger");
         let first_line = ledger.split(|b| *b == b'\n').next().expect("line");

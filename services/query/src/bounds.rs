@@ -120,12 +120,13 @@ impl<'a> Space<'a> {
     }
 
     /// The feasible interval of the sum of `target` (true value = its units) given which cells
-    /// are published (`published(c)`), with the published cells whose rows bind the bounds, in
+    /// are published (`published(c)`: `Some(true)` published, `Some(false)` hidden, so at
+    /// least 1; `None` not released at all, no row), with the published cells whose rows bind the bounds, in
     /// local problems of growing size (`limits` free coordinates; `usize::MAX` = every cell
     /// overlapping the count) until one finds the count wide: each is sound (see the module
     /// documentation), so the first wide one settles it; narrow in all, the last one's answer.
     /// The number of local problems solved is in the result.
-    pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> bool, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
+    pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> Option<bool>, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
         let mut last: Option<Local> = None;
         let mut solves = 0;
         for &limit in limits {
@@ -143,24 +144,45 @@ impl<'a> Space<'a> {
     }
 
     /// The local problem with at most `limit` free coordinates.
-    fn interval_within(&self, target: &[u32], published: &impl Fn(usize) -> bool, need: f64, limit: usize) -> Result<Local, BoundsError> {
+    fn interval_within(&self, target: &[u32], published: &impl Fn(usize) -> Option<bool>, need: f64, limit: usize) -> Result<Local, BoundsError> {
         let mut truncated = false;
         // The neighbourhood.
         let mut free: Vec<u32> = target.to_vec();
-        let mut in_free: ahash::AHashSet<u32> = free.iter().copied().collect();
+        // A bitset over the coordinates (cheaper than hashing on the hot path).
+        let mut in_free = vec![0u64; self.sizes.len().div_ceil(64)];
+        let has = |bits: &[u64], x: u32| bits[x as usize / 64] >> (x % 64) & 1 == 1;
+        for &x in &free {
+            in_free[x as usize / 64] |= 1 << (x % 64);
+        }
         let mut overlapping: Vec<u32> = target.iter().flat_map(|&x| self.cells_of[x as usize].iter().copied()).collect();
         overlapping.sort_unstable();
         overlapping.dedup();
         overlapping.sort_by_key(|&c| (self.vectors[c as usize].len(), self.order[c as usize]));
         for c in overlapping {
             let v = &self.vectors[c as usize];
-            let new = v.iter().filter(|x| !in_free.contains(x)).count();
-            if free.len().saturating_add(new) > limit {
+            // A cell larger than the limit can never fit; otherwise count its new coordinates
+            // only as far as the room left.
+            let room = limit.saturating_sub(free.len());
+            if v.len() > limit {
+                truncated = true;
+                continue;
+            }
+            let mut new = 0usize;
+            for &x in v {
+                if !has(&in_free, x) {
+                    new += 1;
+                    if new > room {
+                        break;
+                    }
+                }
+            }
+            if new > room {
                 truncated = true;
                 continue;
             }
             for &x in v {
-                if in_free.insert(x) {
+                if !has(&in_free, x) {
+                    in_free[x as usize / 64] |= 1 << (x % 64);
                     free.push(x);
                 }
             }
@@ -188,7 +210,8 @@ impl<'a> Space<'a> {
             let total = self.totals[c as usize] as f64;
             let inside: u64 = cols.iter().map(|&i| self.sizes[free[i as usize] as usize] as u64).sum();
             let fixed = total - inside as f64;
-            if published(c as usize) {
+            let Some(shown) = published(c as usize) else { continue };
+            if shown {
                 if seen_eq.contains_key(&cols) {
                     continue;
                 }
@@ -245,6 +268,11 @@ impl Interval {
 pub enum BoundsError {
     #[error("the LP solver reported {0:?} for a model that the real data satisfies")]
     Solver(HighsModelStatus),
+    /// A hidden count of an earlier answer would be narrowed below the threshold by what this
+    /// answer cannot help saying (its hidden counts are non-zero, its zeros are published), and
+    /// hiding more of it does not widen it: the answer is refused. No count is named.
+    #[error("releasing these decision years would narrow a count hidden in an earlier release of the project below the threshold, whatever else is hidden; the answer is refused")]
+    Unreleasable,
 }
 
 /// One LP model over a polytope, solved for a few objectives in turn (warm starts).

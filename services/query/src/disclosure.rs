@@ -69,11 +69,39 @@ pub struct Policy {
     /// Run the interval (bounds) audit and suppress until every hidden count's feasible
     /// interval is at least `threshold` wide.
     pub interval_audit: bool,
+    /// Which decision-year ranges of a delivery are served (each delivery's *release family*,
+    /// protected together on its first request).
+    pub ranges: Ranges,
+}
+
+/// The decision-year ranges served for a delivery linked for years `from..=to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Ranges {
+    /// Every range within the linked years (n·(n+1)/2 ranges for n years).
+    #[default]
+    Every,
+    /// Only the whole linked range.
+    Whole,
+}
+
+impl Ranges {
+    /// The served ranges of a delivery linked for `from..=to`, in a fixed order (the whole
+    /// range first, then longer before shorter, earlier before later): the order members of a
+    /// family are protected and recorded in, whichever of them is asked for first.
+    pub fn of(self, from: i32, to: i32) -> Vec<(i32, i32)> {
+        let mut v: Vec<(i32, i32)> = match self {
+            Ranges::Every => (from..=to).flat_map(|a| (a..=to).map(move |b| (a, b))).collect(),
+            Ranges::Whole => vec![(from, to)],
+        };
+        v.sort_by_key(|&(a, b)| (std::cmp::Reverse(b - a), a));
+        v
+    }
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { threshold: 2, min_share_denominator: 50, project_ledger: true, interval_audit: true }
+        Policy { threshold: 2, min_share_denominator: 50, project_ledger: true, interval_audit: true, ranges: Ranges::Every }
     }
 }
 
@@ -631,6 +659,7 @@ struct Target {
 /// differences protected like hidden cells, then the interval audit and further secondary
 /// suppression until every hidden count's feasible interval is at least `threshold` wide.
 fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status>, Summary), crate::bounds::BoundsError> {
+    let started = std::time::Instant::now();
     let u = union_of(prior, new);
     let t = policy.threshold.max(0) as usize;
     let mut status: Vec<Status> = prior.status.to_vec();
@@ -747,9 +776,11 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
         }
     }
     summary.published_rank = basis.rank();
+    let span_seconds = started.elapsed().as_secs_f64();
     if policy.interval_audit {
         intervals(&u, &sets, &mut status, &mut targets, t, &mut summary)?;
     }
+    tracing::debug!(cells = u.vectors.len(), coordinates = u.dim, span_seconds, interval_seconds = summary.lp_seconds, lp_solves = summary.lp_solves, "cells decided");
     Ok((status.split_off(u.prior), summary))
 }
 
@@ -775,7 +806,7 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
         loop {
             // One count at a time: hiding a cell for one count widens the next ones' intervals,
             // so most are found wide at their first look.
-            let local = space.escalating_interval(&targets[i].coords, |c| status[c] == Status::Published, need, DECIDE_NEIGHBOURHOODS)?;
+            let local = space.escalating_interval(&targets[i].coords, |c| Some(status[c] == Status::Published), need, DECIDE_NEIGHBOURHOODS)?;
             summary.lp_solves += local.solves;
             let w = local.interval.width();
             if w >= need {
@@ -803,9 +834,24 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
                 chosen.extend(local.rows.iter().copied().filter(new_published).min_by_key(|&c| (u.sizes[c], c)));
             }
             if chosen.is_empty() {
-                // No new published cell is in its problem: earlier answers alone bound it.
-                summary.determined_before += 1;
-                break;
+                // Nothing new is published in its problem. Wide in a larger neighbourhood: fine.
+                let whole = space.escalating_interval(&targets[i].coords, |c| Some(status[c] == Status::Published), need, AUDIT_NEIGHBOURHOODS)?;
+                summary.lp_solves += whole.solves;
+                if whole.interval.width() >= need {
+                    narrowest = narrowest.min(whole.interval.width());
+                    break;
+                }
+                // Narrow with what earlier answers released alone (their cells and statuses,
+                // nothing of this answer): not this answer's doing.
+                let before = space.escalating_interval(&targets[i].coords, |c| (c < u.prior).then(|| status[c] == Status::Published), need, AUDIT_NEIGHBOURHOODS)?;
+                summary.lp_solves += before.solves;
+                if before.interval.width() < need {
+                    summary.determined_before += 1;
+                    break;
+                }
+                // Narrowed by this answer's hidden cells being non-zero (or its zeros): hiding
+                // more cannot take that back. Refuse the answer.
+                return Err(crate::bounds::BoundsError::Unreleasable);
             }
             for c in chosen {
                 status[c] = Status::Hidden(Rule::Secondary);
@@ -1074,7 +1120,7 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
         let mut narrowest = f64::INFINITY;
         let t = policy.threshold.max(0) as usize;
         let checked: Vec<usize> = (0..sets.len()).filter(|&i| !flags[i].0 && (1..=t).contains(&sets[i].len())).collect();
-        let found = crate::bounds::par_map(&checked, |&i| space.escalating_interval(&vectors[i], |c| flags[c].0, policy.threshold as f64, AUDIT_NEIGHBOURHOODS));
+        let found = crate::bounds::par_map(&checked, |&i| space.escalating_interval(&vectors[i], |c| Some(flags[c].0), policy.threshold as f64, AUDIT_NEIGHBOURHOODS));
         for (&i, found) in checked.iter().zip(found) {
             intervals_checked += 1;
             match found {
@@ -1089,10 +1135,11 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
                             interval.hi,
                             policy.threshold
                         );
-                        // Narrow already with only what earlier answers published: nothing this
-                        // answer did or could do (it hides the count); a note, not a problem.
+                        // Narrow already with only what earlier answers released (their cells
+                        // with their statuses; nothing of this answer, not even that its hidden
+                        // cells are non-zero): nothing this answer did; a note, not a problem.
                         let before = space
-                            .escalating_interval(&vectors[i], |c| flags[c].0 && prior_set.contains(sets[c]), policy.threshold as f64, AUDIT_NEIGHBOURHOODS)
+                            .escalating_interval(&vectors[i], |c| prior_set.contains(sets[c]).then_some(flags[c].0), policy.threshold as f64, AUDIT_NEIGHBOURHOODS)
                             .map(|l| l.interval.width() < policy.threshold as f64)
                             .unwrap_or(false);
                         // A count of an earlier answer made narrow by this one is this one's
@@ -1247,6 +1294,37 @@ mod tests {
         bad[0][0].suppressed = None;
         let a = audit(std::slice::from_ref(&second), &bad, prior, policy);
         assert!(a.problems.iter().any(|p| p.contains("difference of two nested shown cells differ by 2 units")), "{:?}", a.problems);
+    }
+
+    /// The attacker's finding with answers protected one at a time (ARCHITECTURE.md, "Why
+    /// together"): answer 1 publishes a total of 4 over two hidden groups of 2, each in [1, 3].
+    /// Answer 2 (a nested range) has the second group again, split into two hidden cells of 1:
+    /// non-zero both, so that group holds at least 2 and the first falls to [1, 2]. Nothing in
+    /// answer 2 can be hidden to prevent it: it is refused. Protected together, the total is
+    /// hidden instead.
+    #[test]
+    fn an_answer_whose_non_zero_hidden_cells_would_narrow_an_earlier_count_is_refused_and_a_family_is_protected_together() {
+        let policy = Policy::default();
+        let first = table("t", vec![("total", vec![0, 1, 2, 3]), ("group_1", vec![0, 1]), ("group_3", vec![2, 3]), ("group_2", vec![])]);
+        let second = table("u", vec![("group_3", vec![2, 3]), ("inrikes", vec![2]), ("utrikes", vec![3]), ("group_1", vec![])]);
+        let (rel1, _, cells1) = protect_with_prior(std::slice::from_ref(&first), Prior::EMPTY, policy).expect("protects");
+        assert_eq!(shown(&rel1[0]).iter().map(|r| r.1).collect::<Vec<_>>(), vec![Some(4), None, None, Some(0)]);
+        assert!(audit(std::slice::from_ref(&first), &rel1, Prior::EMPTY, policy).passed);
+        let sets: Vec<Units> = cells1.iter().map(|c| c.0.clone()).collect();
+        let status: Vec<Status> = cells1.iter().map(|c| c.1).collect();
+        let prior = Prior { sets: &sets, status: &status };
+        let refused = protect_with_prior(std::slice::from_ref(&second), prior, policy);
+        assert!(matches!(refused, Err(crate::bounds::BoundsError::Unreleasable)), "{refused:?}");
+        // Released anyway (primary suppression only), the audit of the union sees it.
+        let primary_only = Policy { project_ledger: false, interval_audit: false, ..policy };
+        let (rel2, _, _) = protect_with_prior(std::slice::from_ref(&second), prior, primary_only).expect("protects");
+        let a = audit(std::slice::from_ref(&second), &rel2, prior, policy);
+        assert!(a.problems.iter().any(|p| p.contains("feasible interval [1, 2]")), "{:?}", a.problems);
+        // Together: the total is hidden, nothing narrows.
+        let both = [first, second];
+        let (rel, _, _) = protect_with_prior(&both, Prior::EMPTY, policy).expect("protects");
+        assert_eq!(rel[0][0].suppressed, Some(Rule::Secondary), "{:?}", shown(&rel[0]));
+        assert!(audit(&both, &rel, Prior::EMPTY, policy).passed);
     }
 
     #[test]

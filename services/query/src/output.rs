@@ -246,43 +246,148 @@ fn renumber(tables: Vec<Table>, map: &[u32]) -> Vec<Table> {
         .collect()
 }
 
+/// One answer of a family protected together: its tables (numbered by the engine's
+/// universe), the unit identifiers of that universe, and what it is.
+#[derive(Debug)]
+pub struct Member {
+    pub tables: Vec<Table>,
+    pub names: Vec<String>,
+    pub answer: Answer,
+}
+
 /// Protect an answer (blocking): against the project's ledger when one is given, audit the
 /// union, rank the rankings from published counts, and record the answer in the ledger. A
 /// release that fails its audit is an error, and the ledger is left as it was.
 pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, policy: Policy) -> Result<Release> {
-    let started = std::time::Instant::now();
-    let (released, summary, audit, ledger_line) = match ledger {
+    match ledger {
         Some(LedgerAnswer { ledger, names, answer, key_fingerprint }) => {
-            ledger.check_key(key_fingerprint)?;
-            let units_before = ledger.units_len();
-            let tables = to_ledger_units(tables, names, ledger);
-            let result = disclosure::protect_with_prior(&tables, ledger.prior(), policy)
-                .map_err(|e| Error::Disclosure(e.to_string()))
-                .and_then(|(released, summary, new_cells)| {
-                    let audit = disclosure::audit(&tables, &released, ledger.prior(), policy);
-                    if !audit.passed {
-                        return Err(audit_failed(&audit));
-                    }
-                    let line = ledger.append(key_fingerprint, answer, units_before, new_cells)?;
-                    Ok((released, summary, audit, Some(line)))
-                });
-            if result.is_err() {
-                ledger.truncate_units(units_before);
-            }
-            let (released, summary, audit, line) = result?;
-            ((tables, released), summary, audit, line)
+            let member = Member { tables, names: names.to_vec(), answer };
+            protect_family(vec![member], ledger, key_fingerprint, policy)?.pop().ok_or_else(|| Error::Disclosure("no answer protected".into()))
         }
         None => {
-            let (released, summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(|e| Error::Disclosure(e.to_string()))?;
+            let started = std::time::Instant::now();
+            let (released, summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(protection_error)?;
             let audit = disclosure::audit(&tables, &released, Prior::EMPTY, policy);
             if !audit.passed {
                 return Err(audit_failed(&audit));
             }
-            ((tables, released), summary, audit, None)
+            let tables = ranked(tables, released)?;
+            log_protected(&summary, started);
+            Ok(Release { tables, summary, audit, ledger_line: None })
         }
-    };
-    let (tables, released) = released;
-    let tables = tables
+    }
+}
+
+/// Protect several answers of one project together, against its ledger (blocking): every
+/// member's cells are decided in one pass over the union of the ledger and all the members, the
+/// union is audited once, and each member is recorded in the ledger (in the given order, each
+/// line with the cells new to the ledger that the member is the first to hold). Protecting
+/// together the answers a project will be asked for is what lets a later answer add nothing
+/// that narrows an earlier one: every member's hidden cells are known to be non-zero while the
+/// others are decided (see ARCHITECTURE.md, "Release families"). On any error the ledger is left
+/// as it was.
+pub fn protect_family(members: Vec<Member>, ledger: &mut Ledger, key_fingerprint: &str, policy: Policy) -> Result<Vec<Release>> {
+    let started = std::time::Instant::now();
+    ledger.check_key(key_fingerprint)?;
+    let units_before = ledger.units_len();
+    let result = protect_family_inner(members, ledger, key_fingerprint, units_before, policy);
+    if result.is_err() {
+        ledger.truncate_units(units_before);
+    }
+    let releases = result?;
+    if let Some(r) = releases.first() {
+        log_protected(&r.summary, started);
+    }
+    Ok(releases)
+}
+
+fn protect_family_inner(members: Vec<Member>, ledger: &mut Ledger, key_fingerprint: &str, units_before: usize, policy: Policy) -> Result<Vec<Release>> {
+    // Number every member's units in the ledger's numbering (new units in identifier order
+    // over the whole family, so the numbering does not depend on the members' order).
+    let mut fresh: Vec<&str> = members.iter().flat_map(|m| m.names.iter().map(String::as_str)).filter(|n| !ledger.knows(n)).collect();
+    fresh.sort_unstable();
+    fresh.dedup();
+    for n in fresh {
+        ledger.intern(n);
+    }
+    let mut answers = Vec::new();
+    let mut spans = Vec::new();
+    let mut all: Vec<Table> = Vec::new();
+    for m in members {
+        let tables = to_ledger_units(m.tables, &m.names, ledger);
+        spans.push(all.len()..all.len() + tables.len());
+        all.extend(tables);
+        answers.push(m.answer);
+    }
+    let (released, summary, new_cells) = disclosure::protect_with_prior(&all, ledger.prior(), policy).map_err(protection_error)?;
+    let audit_started = std::time::Instant::now();
+    let audit = disclosure::audit(&all, &released, ledger.prior(), policy);
+    tracing::debug!(seconds = audit_started.elapsed().as_secs_f64(), intervals_checked = audit.intervals_checked, "family audited");
+    if !audit.passed {
+        return Err(audit_failed(&audit));
+    }
+    // Each new cell goes to the ledger line of the first member that holds it.
+    let status_of: HashMap<Units, disclosure::Status> = new_cells.into_iter().collect();
+    let prior = ledger.prior();
+    let before: HashMap<&Units, disclosure::Status> = prior.sets.iter().zip(prior.status).map(|(u, s)| (u, *s)).collect();
+    let mut per_member: Vec<Vec<(Units, disclosure::Status)>> = Vec::new();
+    let mut member_summaries = Vec::new();
+    let mut assigned: std::collections::HashSet<Units> = std::collections::HashSet::new();
+    for span in &spans {
+        let mut cells = Vec::new();
+        let mut distinct: std::collections::HashSet<&Units> = std::collections::HashSet::new();
+        for t in &all[span.clone()] {
+            for r in &t.rows {
+                for u in std::iter::once(&r.units).chain(r.denominator_units.as_ref()) {
+                    distinct.insert(u);
+                    if let Some(&st) = status_of.get(u) {
+                        if assigned.insert(u.clone()) {
+                            cells.push((u.clone(), st));
+                        }
+                    }
+                }
+            }
+        }
+        let mut s = summary.clone();
+        s.cells = distinct.len();
+        s.cells_released_before = distinct.iter().filter(|u| before.contains_key(*u)).count();
+        s.zero_cells = distinct.iter().filter(|u| u.is_empty()).count();
+        let rule = |u: &Units| status_of.get(u).or_else(|| before.get(u)).copied();
+        s.primary = distinct.iter().filter(|u| rule(u) == Some(disclosure::Status::Hidden(disclosure::Rule::Primary))).count();
+        s.secondary = distinct.iter().filter(|u| rule(u) == Some(disclosure::Status::Hidden(disclosure::Rule::Secondary))).count();
+        member_summaries.push(s);
+        per_member.push(cells);
+    }
+    let mut lines = Vec::new();
+    let mut units_from = units_before;
+    for (answer, cells) in answers.into_iter().zip(per_member) {
+        lines.push(ledger.append(key_fingerprint, answer, units_from, cells)?);
+        units_from = ledger.units_len();
+    }
+    let mut released = released.into_iter();
+    let mut all = all.into_iter();
+    let mut out = Vec::new();
+    for ((span, s), line) in spans.into_iter().zip(member_summaries).zip(lines) {
+        let n = span.len();
+        let tables: Vec<Table> = all.by_ref().take(n).collect();
+        let rows: Vec<Vec<Released>> = released.by_ref().take(n).collect();
+        out.push(Release { tables: ranked(tables, rows)?, summary: s, audit: audit.clone(), ledger_line: Some(line) });
+    }
+    Ok(out)
+}
+
+/// A protection error: an answer that cannot be released without narrowing an earlier one is
+/// the caller's precondition, anything else the service's failure.
+fn protection_error(e: crate::bounds::BoundsError) -> Error {
+    match e {
+        crate::bounds::BoundsError::Unreleasable => Error::Precondition(e.to_string()),
+        e => Error::Disclosure(e.to_string()),
+    }
+}
+
+/// The released tables, with rankings ranked from published counts.
+fn ranked(tables: Vec<Table>, released: Vec<Vec<Released>>) -> Result<Vec<ReleasedTable>> {
+    tables
         .into_iter()
         .zip(released)
         .map(|(t, rows)| {
@@ -290,7 +395,10 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
             let rows = stats::rank_released(stat, &t.dims, rows);
             Ok(ReleasedTable { statistic: t.statistic, dims: t.dims, rows })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn log_protected(summary: &disclosure::Summary, started: std::time::Instant) {
     tracing::info!(
         cells = summary.cells,
         primary = summary.primary,
@@ -300,7 +408,6 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
         seconds = started.elapsed().as_secs_f64(),
         "answer protected"
     );
-    Ok(Release { tables, summary, audit, ledger_line })
 }
 
 /// A failed audit: the problems go to the service's log, not to the caller (they name hidden

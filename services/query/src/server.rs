@@ -12,7 +12,7 @@ use regstat_server::tls::{IdentityPolicy, TlsArgs, TlsMaterial, ANALYTICS_IDENTI
 use regstat_server::{Access, ServeError};
 use tokio::net::TcpListener;
 
-use crate::disclosure::Policy;
+use crate::disclosure::{Policy, Ranges};
 use crate::service::{QueryService, QueryState};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -42,6 +42,11 @@ pub struct PolicyArgs {
     /// Shares are released only with a denominator of at least this many persons.
     #[arg(long, env = "QUERY_MIN_SHARE_DENOMINATOR", default_value_t = 50)]
     pub min_share_denominator: i64,
+    /// Decision-year ranges served per delivery: `every` range within its linked years, or
+    /// only the `whole` linked range. A delivery's served ranges are protected together on the
+    /// first request for any of them (its release family).
+    #[arg(long, env = "QUERY_RELEASE_RANGES", value_enum, default_value_t = Ranges::Every)]
+    pub release_ranges: Ranges,
 }
 
 impl PolicyArgs {
@@ -49,7 +54,7 @@ impl PolicyArgs {
         if self.threshold < 0 || self.min_share_denominator < 0 {
             return Err(BuildError::Config("threshold and min share denominator must be >= 0".into()));
         }
-        Ok(Policy { threshold: self.threshold, min_share_denominator: self.min_share_denominator, ..Policy::default() })
+        Ok(Policy { threshold: self.threshold, min_share_denominator: self.min_share_denominator, ranges: self.release_ranges, ..Policy::default() })
     }
 }
 

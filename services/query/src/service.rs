@@ -30,11 +30,11 @@ use tokio::sync::Mutex;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::delivery::Delivery;
-use crate::disclosure::Policy;
+use crate::disclosure::{Policy, Ranges};
 use crate::engine::{Engine, Years};
 use crate::error::Error;
 use crate::ledger::{Answer, Ledger};
-use crate::output::{self, LedgerAnswer, Release};
+use crate::output::{self, Release};
 use crate::stats;
 
 impl From<Error> for Status {
@@ -110,34 +110,100 @@ impl QueryState {
     /// The protected release of every statistic for a delivery and years (computed once),
     /// protected together with everything released before for the delivery's project and
     /// recorded in the project's ledger and the audit log before it is returned.
+    ///
+    /// The first request for any range of a delivery protects the delivery's whole *release
+    /// family* (every range the policy serves for it, [`Ranges::of`]) in one pass and records
+    /// each member; later requests for its ranges are answered from that (the cache, or after a
+    /// restart the ledger, which holds every member's cells with their statuses).
     pub async fn release(&self, delivery: &Delivery, years: Years, caller: &str) -> Result<Arc<Release>, Status> {
-        let key = (delivery.manifest.delivery_id.clone(), years);
+        let delivery_id = delivery.manifest.delivery_id.clone();
+        let key = (delivery_id.clone(), years);
         let mut cache = self.cache.lock().await;
         if let Some(r) = cache.get(&key) {
             return Ok(r.clone());
         }
-        let engine = Engine::new(delivery, years).await?;
-        let tables = engine.compute_all().await?;
-        let names = engine.unit_names()?;
         let policy = self.policy;
+        let (from, to) = delivery.manifest.years().unwrap_or((years.from, years.to));
+        if years.from < from || years.to > to {
+            // Engine::new names the delivery's years.
+            Engine::new(delivery, years).await?;
+        }
+        let served = policy.ranges.of(from, to);
+        if !served.contains(&(years.from, years.to)) {
+            return Err(Status::failed_precondition(format!(
+                "this service releases delivery {delivery_id} (linked for decision years {from}-{to}) only for the ranges {}",
+                served.iter().map(|(a, b)| format!("{a}-{b}")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if !policy.project_ledger {
+            let engine = Engine::new(delivery, years).await?;
+            let (tables, names) = (engine.compute_all().await?, engine.unit_names()?);
+            let rel = tokio::task::spawn_blocking(move || output::protect_answer(output::to_canonical_units(tables, &names), None, policy))
+                .await
+                .map_err(|e| Status::internal(format!("protection task failed: {e}")))??;
+            let rel = Arc::new(rel);
+            self.record_release(caller, "default", delivery, years, &rel, &[])?;
+            cache.insert(key, rel.clone());
+            return Ok(rel);
+        }
         let project = delivery.manifest.project().unwrap_or("default").to_string();
         let fingerprint = delivery.manifest.key_fingerprint().to_string();
-        let answer = Answer { delivery_id: delivery.manifest.delivery_id.clone(), years: (years.from, years.to) };
-        let (ledgers, dir, p) = (self.ledgers.clone(), self.store.join("ledger"), project.clone());
-        let rel = tokio::task::spawn_blocking(move || -> Result<Release, Error> {
-            if !policy.project_ledger {
-                return output::protect_answer(output::to_canonical_units(tables, &names), None, policy);
-            }
+        // The members: the asked range alone when the ledger has it (its cells keep their
+        // statuses), else every served range of the delivery the ledger does not have yet.
+        let recorded = {
+            let (ledgers, dir, p, d) = (self.ledgers.clone(), self.store.join("ledger"), project.clone(), delivery_id.clone());
+            tokio::task::spawn_blocking(move || -> Result<Vec<(i32, i32)>, Error> {
+                let mut map = ledgers.lock().map_err(|_| Error::Disclosure("ledger state poisoned".into()))?;
+                if !map.contains_key(&p) {
+                    map.insert(p.clone(), Ledger::open(&dir, &p)?);
+                }
+                Ok(map[&p].answers.iter().filter(|a| a.delivery_id == d).map(|a| a.years).collect())
+            })
+            .await
+            .map_err(|e| Status::internal(format!("ledger task failed: {e}")))??
+        };
+        let members: Vec<(i32, i32)> = if recorded.contains(&(years.from, years.to)) {
+            vec![(years.from, years.to)]
+        } else {
+            served.into_iter().filter(|r| !recorded.contains(r)).collect()
+        };
+        let mut computed = Vec::new();
+        for &(a, b) in &members {
+            let y = Years::new(a, b)?;
+            let engine = Engine::new(delivery, y).await?;
+            let tables = engine.compute_all().await?;
+            let names = engine.unit_names()?;
+            computed.push(output::Member { tables, names, answer: Answer { delivery_id: delivery_id.clone(), years: (a, b) } });
+        }
+        let (ledgers, p) = (self.ledgers.clone(), project.clone());
+        let releases = tokio::task::spawn_blocking(move || -> Result<Vec<Release>, Error> {
             let mut map = ledgers.lock().map_err(|_| Error::Disclosure("ledger state poisoned".into()))?;
-            if !map.contains_key(&p) {
-                let ledger = Ledger::open(&dir, &p)?;
-                map.insert(p.clone(), ledger);
-            }
             let ledger = map.get_mut(&p).ok_or_else(|| Error::Disclosure("ledger vanished".into()))?;
-            output::protect_answer(tables, Some(LedgerAnswer { ledger, names: &names, answer, key_fingerprint: &fingerprint }), policy)
+            output::protect_family(computed, ledger, &fingerprint, policy)
         })
         .await
-        .map_err(|e| Status::internal(format!("protection task failed: {e}")))??;
+        .map_err(|e| Status::internal(format!("protection task failed: {e}")))?
+        .map_err(|e| {
+            if let Error::Precondition(m) = &e {
+                tracing::warn!(delivery_id = %delivery_id, message = %m, "answer refused");
+            }
+            Status::from(e)
+        })?;
+        let mut asked = None;
+        for (&(a, b), rel) in members.iter().zip(releases) {
+            let y = Years { from: a, to: b };
+            let rel = Arc::new(rel);
+            self.record_release(caller, &project, delivery, y, &rel, &members)?;
+            if y == years {
+                asked = Some(rel.clone());
+            }
+            cache.insert((delivery_id.clone(), y), rel);
+        }
+        asked.ok_or_else(|| Status::internal("the asked range was not among the protected ones"))
+    }
+
+    /// The audit-log entry of a released answer (and its metrics).
+    fn record_release(&self, caller: &str, project: &str, delivery: &Delivery, years: Years, rel: &Release, family: &[(i32, i32)]) -> Result<(), Status> {
         let s = &rel.summary;
         self.record(
             caller,
@@ -146,6 +212,7 @@ impl QueryState {
                 "project": project,
                 "delivery_id": delivery.manifest.delivery_id,
                 "decision_years": [years.from, years.to],
+                "protected_with": family.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
                 "ledger_line_sha256": rel.ledger_line,
                 "cells": s.cells,
                 "cells_released_before": s.cells_released_before,
@@ -159,13 +226,11 @@ impl QueryState {
             }),
         )?;
         let m = regstat_server::metrics::get();
-        m.released_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query")])).inc_by(rel.summary.cells as u64);
-        for (rule, n) in [("primary", rel.summary.primary), ("secondary", rel.summary.secondary)] {
+        m.released_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query")])).inc_by(s.cells as u64);
+        for (rule, n) in [("primary", s.primary), ("secondary", s.secondary)] {
             m.suppressed_cells.get_or_create(&regstat_server::metrics::labels(&[("service", "query"), ("rule", rule)])).inc_by(n as u64);
         }
-        let rel = Arc::new(rel);
-        cache.insert(key, rel.clone());
-        Ok(rel)
+        Ok(())
     }
 
     fn record(&self, caller: &str, action: &str, details: serde_json::Value) -> Result<String, Status> {
@@ -318,7 +383,7 @@ impl pb::query_server::Query for QueryService {
                 category: s.category.iter().map(|c| c.to_string()).collect(),
             })
             .collect();
-        let available = Delivery::list(&self.state.store)?.iter().flat_map(availability).collect();
+        let available = Delivery::list(&self.state.store)?.iter().flat_map(|m| availability(m, self.state.policy.ranges)).collect();
         Ok(Response::new(pb::ListStatisticsResponse { statistics, available }))
     }
 
@@ -353,12 +418,14 @@ fn parse_ticket(bytes: &[u8]) -> Result<ComputeTicket, Status> {
     })
 }
 
-/// Each delivery with every range of decision years within the years it was linked for.
-fn availability(m: &crate::delivery::Manifest) -> Vec<pb::Availability> {
+/// Each delivery with every range of decision years the policy serves for it (in year order).
+fn availability(m: &crate::delivery::Manifest, ranges: Ranges) -> Vec<pb::Availability> {
     let Some((from, to)) = m.years() else { return Vec::new() };
     let project = m.project().unwrap_or_default().to_string();
-    (from..=to)
-        .flat_map(|a| (a..=to).map(move |b| (a, b)))
+    let mut served = ranges.of(from, to);
+    served.sort_unstable();
+    served
+        .into_iter()
         .map(|(a, b)| pb::Availability { delivery_id: m.delivery_id.clone(), project: project.clone(), from_year: a, to_year: b })
         .collect()
 }
@@ -394,7 +461,7 @@ impl FlightService for QueryService {
     async fn list_flights(&self, request: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
         self.access.check(&request, "ListFlights")?;
         let mut infos = Vec::new();
-        for a in Delivery::list(&self.state.store)?.iter().flat_map(availability) {
+        for a in Delivery::list(&self.state.store)?.iter().flat_map(|m| availability(m, self.state.policy.ranges)) {
             for s in stats::CATALOGUE {
                 let t = ComputeTicket { statistic: s.id.into(), delivery_id: a.delivery_id.clone(), from_year: a.from_year, to_year: a.to_year };
                 let schema = output::to_batch(&s.out_dims(), &[])?.schema();
