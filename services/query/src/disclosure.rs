@@ -1296,6 +1296,16 @@ mod tests {
         assert!(a.problems.iter().any(|p| p.contains("difference of two nested shown cells differ by 2 units")), "{:?}", a.problems);
     }
 
+    /// A delivery's release family: every range of its years, the whole range first, in an
+    /// order that does not depend on which range is asked for; or only the whole range.
+    #[test]
+    fn the_served_ranges_of_a_delivery_come_in_a_fixed_order() {
+        assert_eq!(Ranges::Every.of(2018, 2020), vec![(2018, 2020), (2018, 2019), (2019, 2020), (2018, 2018), (2019, 2019), (2020, 2020)]);
+        assert_eq!(Ranges::Every.of(2004, 2021).len(), 18 * 19 / 2);
+        assert_eq!(Ranges::Whole.of(2019, 2021), vec![(2019, 2021)]);
+        assert_eq!(Policy::default().ranges, Ranges::Every);
+    }
+
     /// The attacker's finding with answers protected one at a time (ARCHITECTURE.md, "Why
     /// together"): answer 1 publishes a total of 4 over two hidden groups of 2, each in [1, 3].
     /// Answer 2 (a nested range) has the second group again, split into two hidden cells of 1:
