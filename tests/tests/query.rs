@@ -454,6 +454,19 @@ mod api {
         _stop: tokio::sync::oneshot::Sender<()>,
     }
 
+    /// The service protected every served range of the delivery together (its release family)
+    /// on the first request; the same in process, against an empty ledger: the 2018-2020 member.
+    async fn family_release_2018_2020(r: &Running) -> regstat_query::output::Release {
+        let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
+        let policy = regstat_query::disclosure::Policy::default();
+        let ranges = policy.ranges.of(2018, 2020);
+        let members = regstat_query::output::family_members(&d, &ranges).await.expect("computes");
+        let ledger_dir = tempfile::tempdir().expect("tmp");
+        let mut ledger = regstat_query::ledger::Ledger::open(ledger_dir.path(), "fixture").expect("ledger");
+        let mut rels = regstat_query::output::protect_family(members, &mut ledger, d.manifest.key_fingerprint(), policy).expect("protects");
+        rels.swap_remove(ranges.iter().position(|&r| r == (2018, 2020)).expect("served"))
+    }
+
     async fn start() -> Running {
         let (store, d, _e) = engine().await;
         let certs = tempfile::tempdir().expect("tempdir");
@@ -517,22 +530,7 @@ mod api {
         assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
         let csv = String::from_utf8(out.stdout).expect("utf-8");
 
-        // The service protected every served range of the delivery together (its release
-        // family) on that first request; the same in process, against an empty ledger.
-        let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
-        let policy = regstat_query::disclosure::Policy::default();
-        let ranges = policy.ranges.of(2018, 2020);
-        let mut members = Vec::new();
-        for &(a, b) in &ranges {
-            let e = Engine::new(&d, Years::new(a, b).expect("years")).await.expect("engine");
-            let (tables, names) = (e.compute_all().await.expect("computes"), e.unit_names().expect("names"));
-            let answer = regstat_query::ledger::Answer { delivery_id: r.delivery_id.clone(), years: (a, b) };
-            members.push(regstat_query::output::Member { tables, names, answer });
-        }
-        let ledger_dir = tempfile::tempdir().expect("tmp");
-        let mut ledger = regstat_query::ledger::Ledger::open(ledger_dir.path(), "fixture").expect("ledger");
-        let rels = regstat_query::output::protect_family(members, &mut ledger, d.manifest.key_fingerprint(), policy).expect("protects");
-        let rel = &rels[ranges.iter().position(|&r| r == (2018, 2020)).expect("served")];
+        let rel = family_release_2018_2020(&r).await;
         let want = rel.table("municipal_support_before_after").expect("table");
         let expected = regstat_query::output::tidy_csv(&want.dims, &want.rows);
         let (got, exp): (Vec<&str>, Vec<&str>) = (csv.lines().collect(), expected.lines().collect());
@@ -582,22 +580,7 @@ mod api {
         let json = format!("{{\"statistic\":\"municipal_support_before_after\",\"delivery_id\":\"{}\",\"from_year\":2018,\"to_year\":2020}}", r.delivery_id);
         let batches: Vec<RecordBatch> = FlightClient::new(ch.clone()).do_get(ticket(&json)).await.expect("do_get").try_collect().await.expect("stream");
         let got = regstat_query::output::from_batches("municipal_support_before_after", &batches).expect("parses");
-        // The service protected every served range of the delivery together (its release
-        // family) on that first request; the same in process, against an empty ledger.
-        let d = Delivery::open(r.store.path(), &r.delivery_id).expect("delivery");
-        let policy = regstat_query::disclosure::Policy::default();
-        let ranges = policy.ranges.of(2018, 2020);
-        let mut members = Vec::new();
-        for &(a, b) in &ranges {
-            let e = Engine::new(&d, Years::new(a, b).expect("years")).await.expect("engine");
-            let (tables, names) = (e.compute_all().await.expect("computes"), e.unit_names().expect("names"));
-            let answer = regstat_query::ledger::Answer { delivery_id: r.delivery_id.clone(), years: (a, b) };
-            members.push(regstat_query::output::Member { tables, names, answer });
-        }
-        let ledger_dir = tempfile::tempdir().expect("tmp");
-        let mut ledger = regstat_query::ledger::Ledger::open(ledger_dir.path(), "fixture").expect("ledger");
-        let rels = regstat_query::output::protect_family(members, &mut ledger, d.manifest.key_fingerprint(), policy).expect("protects");
-        let rel = &rels[ranges.iter().position(|&r| r == (2018, 2020)).expect("served")];
+        let rel = family_release_2018_2020(&r).await;
         let want = rel.table("municipal_support_before_after").expect("table");
         assert_eq!(got.dims, want.dims);
         assert_eq!(got.rows, want.rows);

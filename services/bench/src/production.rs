@@ -71,13 +71,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
     reset_peak();
     let t = Instant::now();
     let ranges = policy.ranges.of(years.from, years.to);
-    let mut members = Vec::new();
-    for &(a, b) in &ranges {
-        let e = Engine::new(&d, Years::new(a, b)?).await?;
-        let tables = e.compute_all().await?;
-        let names = e.unit_names()?;
-        members.push(regstat_query::output::Member { tables, names, answer: regstat_query::ledger::Answer { delivery_id: d.manifest.delivery_id.clone(), years: (a, b) } });
-    }
+    let members = regstat_query::output::family_members(&d, &ranges).await?;
     let sql_s = t.elapsed().as_secs_f64();
     let ledger_dir = work.join("family-ledger");
     let _ = std::fs::remove_dir_all(&ledger_dir);

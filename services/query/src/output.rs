@@ -255,6 +255,19 @@ pub struct Member {
     pub answer: Answer,
 }
 
+/// Compute every statistic of a delivery for each of `ranges`: the members of its release
+/// family, in that order, for [`protect_family`].
+pub async fn family_members(delivery: &Delivery, ranges: &[(i32, i32)]) -> Result<Vec<Member>> {
+    let mut members = Vec::new();
+    for &(a, b) in ranges {
+        let engine = Engine::new(delivery, Years::new(a, b)?).await?;
+        let tables = engine.compute_all().await?;
+        let names = engine.unit_names()?;
+        members.push(Member { tables, names, answer: Answer { delivery_id: delivery.manifest.delivery_id.clone(), years: (a, b) } });
+    }
+    Ok(members)
+}
+
 /// Protect an answer (blocking): against the project's ledger when one is given, audit the
 /// union, rank the rankings from published counts, and record the answer in the ledger. A
 /// release that fails its audit is an error, and the ledger is left as it was.

@@ -33,7 +33,7 @@ use crate::delivery::Delivery;
 use crate::disclosure::{Policy, Ranges};
 use crate::engine::{Engine, Years};
 use crate::error::Error;
-use crate::ledger::{Answer, Ledger};
+use crate::ledger::Ledger;
 use crate::output::{self, Release};
 use crate::stats;
 
@@ -167,14 +167,7 @@ impl QueryState {
         } else {
             served.into_iter().filter(|r| !recorded.contains(r)).collect()
         };
-        let mut computed = Vec::new();
-        for &(a, b) in &members {
-            let y = Years::new(a, b)?;
-            let engine = Engine::new(delivery, y).await?;
-            let tables = engine.compute_all().await?;
-            let names = engine.unit_names()?;
-            computed.push(output::Member { tables, names, answer: Answer { delivery_id: delivery_id.clone(), years: (a, b) } });
-        }
+        let computed = output::family_members(delivery, &members).await?;
         let (ledgers, p) = (self.ledgers.clone(), project.clone());
         let releases = tokio::task::spawn_blocking(move || -> Result<Vec<Release>, Error> {
             let mut map = ledgers.lock().map_err(|_| Error::Disclosure("ledger state poisoned".into()))?;
