@@ -37,13 +37,14 @@ async fn dirty_extracts_reconcile_with_the_generators_ground_truth() {
         let _ = tx.send(());
     }
 
-    assert_eq!(reports.len(), 5);
+    assert_eq!(reports.len(), 6);
     for (name, want) in &truth.datasets {
         let got = &reports[*name];
         assert_eq!(got.rows_read, want.rows, "{name}: rows read");
         assert_eq!(got.rows_quarantined, want.defective_rows, "{name}: quarantined");
         assert_eq!(got.rows_accepted, want.clean_rows, "{name}: accepted");
-        assert!(want.defective_rows > 0, "{name}: the run injected defects");
+        // (A few dozen changes of number: too few rows for 1 % to be sure to hit one.)
+        assert!(want.defective_rows > 0 || want.rows < 1_000, "{name}: the run injected defects");
         let got_reasons: BTreeMap<String, u64> = got.reasons.iter().map(|r| (r.reason.clone(), r.rows)).collect();
         let want_reasons: BTreeMap<String, u64> =
             want.defects.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.to_string(), *n)).collect();

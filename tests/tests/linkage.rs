@@ -152,12 +152,14 @@ impl Stack {
     }
 }
 
-/// Every printed form of every generated personnummer (canonical, dashed, 10-digit -/+).
+/// Every printed form of every generated personnummer (canonical, dashed, 10-digit -/+),
+/// current and old (`personnummer_changes`).
 fn identifier_forms(data: &Path) -> HashSet<String> {
     let text = std::fs::read_to_string(data.join("fk/persons.csv")).expect("persons.csv");
+    let changes = std::fs::read_to_string(data.join("fk/personnummer_changes.csv")).expect("personnummer_changes.csv");
+    assert!(changes.lines().count() > 5, "the generated data has changes of number");
     let mut forms = HashSet::new();
-    for line in text.lines().skip(1) {
-        let p = line.split(',').next().unwrap_or_default();
+    for p in text.lines().skip(1).chain(changes.lines().skip(1)).flat_map(|l| l.split(',').take(2)) {
         if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
             forms.insert(p.to_string());
             forms.insert(format!("{}-{}", &p[..8], &p[8..]));
@@ -210,7 +212,7 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     let (stages, r) = stack.run_job("assistans-2024").await;
     assert_eq!(r.state, pb::JobState::Succeeded as i32, "{}", r.error);
     // Progress is the latest state (a watcher may skip stages), always in job order, ending "done".
-    let order = ["queued", "decisions", "persons", "registrations", "benefit_payments", "interventions", "pseudonymise", "publish", "done"];
+    let order = ["queued", "personnummer_changes", "decisions", "persons", "registrations", "benefit_payments", "interventions", "pseudonymise", "publish", "done"];
     let pos: Vec<usize> = stages.iter().map(|s| order.iter().position(|o| o == s).expect("known stage")).collect();
     assert!(pos.windows(2).all(|w| w[0] <= w[1]), "{stages:?}");
     assert_eq!(stages.last().map(String::as_str), Some("done"));
@@ -231,7 +233,7 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
         assert_eq!(f["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)).as_str());
     }
     let inputs: Vec<&str> = manifest["inputs"].as_array().expect("inputs").iter().filter_map(|i| i["dataset"].as_str()).collect();
-    assert_eq!(inputs, ["persons", "registrations", "decisions", "benefit_payments", "interventions"]);
+    assert_eq!(inputs, ["persons", "registrations", "decisions", "benefit_payments", "personnummer_changes", "interventions"]);
 
     // Minimised: persons carry a birth year, never a date; no recipient, no municipality.
     let persons = read_parquet(&dir.join("persons.parquet"));
@@ -269,6 +271,59 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     assert!(text.lines().nth(1).is_some_and(|l| l.contains("delivery_published") && l.contains(&r.delivery_id)));
     assert_eq!(leaks(text.as_bytes(), &forms), 0);
 
+    // Changed personnummer: every renumbered person with a decision in 2018-2020 (under any of
+    // their numbers) is one pseudonym — that of the current number — with the interventions
+    // Socialstyrelsen holds under each of their numbers. Resolved here independently from the
+    // CSV extracts.
+    let csv = |name: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(stack.data.join(name)).expect("extract").lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    };
+    let next: std::collections::HashMap<String, String> = csv("fk/personnummer_changes.csv").into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    let current = |p: &str| {
+        let mut at = p.to_string();
+        while let Some(n) = next.get(&at) {
+            at = n.clone();
+        }
+        at
+    };
+    let renumbered: HashSet<String> = next.keys().map(|o| current(o)).collect();
+    let linked: HashSet<String> = csv("fk/decisions.csv")
+        .into_iter()
+        .filter(|r| ("2018-01-01".."2021-01-01").contains(&r[2].as_str()))
+        .map(|r| current(&r[1]))
+        .filter(|c| renumbered.contains(c))
+        .collect();
+    let key = regstat_pseudo::Pseudonymiser::new(
+        &regstat_pseudo::MasterSecret::from_bytes(b"a test master secret of more than 32 bytes, never logged".to_vec()).expect("secret"),
+        "assistans-2024",
+        1,
+    )
+    .expect("key");
+    let pseudo = |p: &str| key.pseudonym_hex(regstat_pnr::Pnr::parse_canonical(p).expect("valid"));
+    let mut want: Vec<(String, String, String, String)> = csv("sos/interventions.csv")
+        .into_iter()
+        .filter(|r| linked.contains(&current(&r[0])) && ("2017-01".."2022-01").contains(&r[4].as_str()))
+        .map(|r| (pseudo(&current(&r[0])), r[1].clone(), r[2].clone(), r[4].clone()))
+        .collect();
+    want.sort();
+    want.dedup();
+    let under_old = csv("sos/interventions.csv")
+        .iter()
+        .filter(|r| next.contains_key(&r[0]) && linked.contains(&current(&r[0])) && ("2017-01".."2022-01").contains(&r[4].as_str()))
+        .count();
+    let linked_pseudonyms: HashSet<String> = linked.iter().map(|c| pseudo(c)).collect();
+    let col = |b: &arrow::array::RecordBatch, i: usize| b.column(i).as_any().downcast_ref::<StringArray>().expect("utf8").clone();
+    let (ps, law, code, month) = (col(&interventions, 0), col(&interventions, 1), col(&interventions, 2), col(&interventions, 3));
+    let mut got: Vec<(String, String, String, String)> = (0..interventions.num_rows())
+        .filter(|&i| linked_pseudonyms.contains(ps.value(i)))
+        .map(|i| (ps.value(i).to_string(), law.value(i).to_string(), code.value(i).to_string(), month.value(i).to_string()))
+        .collect();
+    got.sort();
+    assert!(!linked.is_empty() && under_old > 0, "the generated data has renumbered persons in the cohort ({}) with rows under an old number ({under_old})", linked.len());
+    assert_eq!(got, want, "the interventions of renumbered persons");
+    assert!(linked_pseudonyms.is_subset(&a_persons(&dir)), "a renumbered person is delivered under the current number's pseudonym");
+    eprintln!("renumbered persons linked: {}, their intervention months under an old number: {under_old}", linked.len());
+
     // Same inputs and key: byte-identical delivery under the same id. Another project: unrelated pseudonyms.
     let (_, again) = stack.run_job("assistans-2024").await;
     assert_eq!(again.delivery_id, r.delivery_id);
@@ -286,6 +341,10 @@ fn read_parquet(path: &Path) -> arrow::array::RecordBatch {
     let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
     let schema = batches.first().map(|b| b.schema()).expect("a batch");
     arrow::compute::concat_batches(&schema, &batches).expect("concat")
+}
+
+fn a_persons(dir: &Path) -> HashSet<String> {
+    pseudonyms(&dir.join("persons.parquet"))
 }
 
 fn pseudonyms(path: &Path) -> HashSet<String> {

@@ -87,6 +87,11 @@ fn fixture_defects_are_quarantined_exactly() {
         )
     );
 
+    assert_eq!(
+        load(Dataset::PersonnummerChanges, q.path()),
+        (1, reasons(&[("CHANGE_CYCLE", 2), ("CHANGE_FORK", 2), ("DUPLICATE_ROW", 1), ("INVALID_PERSONNUMMER", 1)]), 7)
+    );
+
     // The quarantine file names file, row and rule — row by row — and never an identifier.
     let text = std::fs::read_to_string(q.path().join("persons.quarantine.csv")).expect("quarantine file");
     let rows: Vec<Vec<String>> = text
@@ -182,7 +187,7 @@ async fn flight_round_trip_returns_exactly_the_loaded_rows() {
         infos.iter().map(|i| (i.flight_descriptor.as_ref().expect("descriptor").path[0].clone(), i.total_records)).collect();
     assert_eq!(
         counts,
-        [("benefit_payments", 3), ("decisions", 4), ("persons", 5), ("registrations", 4)]
+        [("benefit_payments", 3), ("decisions", 4), ("personnummer_changes", 1), ("persons", 5), ("registrations", 4)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect()
@@ -193,6 +198,7 @@ async fn flight_round_trip_returns_exactly_the_loaded_rows() {
         (&r.fk, Dataset::Registrations),
         (&r.fk, Dataset::Decisions),
         (&r.fk, Dataset::BenefitPayments),
+        (&r.fk, Dataset::PersonnummerChanges),
         (&r.sos, Dataset::Interventions),
     ] {
         let got = client.fetch(dataset.name(), None).await.expect("do_get");
@@ -311,4 +317,77 @@ async fn health_and_reflection_are_served() {
     assert!(names.contains(&"regstat.registry.v1.RegistryAdmin".to_string()), "{names:?}");
     assert!(names.contains(&"grpc.health.v1.Health".to_string()), "{names:?}");
     let _ = tx.send(());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+    }
+}
+
+fn all_rows(store: &regstat_registry::RegistryStore, d: Dataset) -> RecordBatch {
+    let loaded = store.dataset(d.name()).expect("dataset");
+    concat_batches(&loaded.schema, &loaded.batches).expect("concat")
+}
+
+#[test]
+fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_changed_extract_is_validated_alone() {
+    use regstat_registry::persist::Origin;
+    use regstat_registry::RegistryStore;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (extracts, state) = (tmp.path().join("fk"), tmp.path().join("state"));
+    copy_dir(&fixture("defects").join("fk"), &extracts);
+    let load = || RegistryStore::load(regstat_contract::Register::Fk, &extracts, &state, &opts(), true).expect("loads");
+
+    let first = load();
+    let read: u64 = first.reports().iter().map(|r| r.rows_read).sum();
+    assert!(read > 20);
+    assert_eq!(first.rows_validated(), read, "a first start validates every row");
+    for &d in regstat_contract::Register::Fk.datasets() {
+        assert_eq!(first.origin(d), Some(Origin::Validated), "{d}");
+    }
+
+    // Restart: nothing is validated; the reports, the rows, the person keys and a semi-join are
+    // the same as after validation.
+    let second = load();
+    assert_eq!(second.rows_validated(), 0, "a restart on unchanged extracts validates nothing");
+    for &d in &[Dataset::Persons, Dataset::Registrations, Dataset::Decisions, Dataset::BenefitPayments] {
+        assert_eq!(second.origin(d), Some(Origin::Store), "{d}");
+        assert_eq!(all_rows(&second, d), all_rows(&first, d), "{d}: rows");
+        let (a, b) = (first.dataset(d.name()).expect("a"), second.dataset(d.name()).expect("b"));
+        let keys = |l: &regstat_contract::LoadedDataset| l.person_keys.iter().flat_map(|k| k.values().to_vec()).collect::<Vec<u64>>();
+        assert_eq!(keys(a), keys(b), "{d}: person keys");
+    }
+    assert_eq!(second.reports(), first.reports());
+    let report = regstat_registry::admin::load_report("fk-registry", &second);
+    assert!(report.datasets.iter().filter(|d| d.dataset != "personnummer_changes").all(|d| d.from_store));
+    let someone: std::collections::HashSet<u64, ahash::RandomState> =
+        first.dataset("decisions").expect("decisions").person_keys[0].values().iter().take(2).copied().collect();
+    let (_, x) = first.semi_join("decisions", &someone, regstat_registry::MonthRange::default()).expect("semi-join");
+    let (_, y) = second.semi_join("decisions", &someone, regstat_registry::MonthRange::default()).expect("semi-join");
+    assert_eq!(x, y);
+
+    // A changed extract (a new valid row) is validated again, alone.
+    let path = extracts.join("registrations.csv");
+    let mut text = std::fs::read_to_string(&path).expect("registrations");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("198005171239,2020-01-01,\n");
+    std::fs::write(&path, text).expect("write");
+    let third = load();
+    let regs = third.dataset("registrations").expect("registrations");
+    assert_eq!(third.origin(Dataset::Registrations), Some(Origin::Validated));
+    assert_eq!(third.rows_validated(), regs.report.rows_read, "only the changed extract is validated");
+    assert_eq!(regs.report.rows_accepted, first.dataset("registrations").expect("r").report.rows_accepted + 1);
+    for &d in &[Dataset::Persons, Dataset::Decisions, Dataset::BenefitPayments] {
+        assert_eq!(third.origin(d), Some(Origin::Store), "{d}");
+    }
+
+    // A damaged store is not trusted: the extract is validated again.
+    std::fs::write(state.join("store/persons.parquet"), b"not parquet").expect("damage");
+    let fourth = load();
+    assert_eq!(fourth.origin(Dataset::Persons), Some(Origin::Validated));
+    assert_eq!(all_rows(&fourth, Dataset::Persons), all_rows(&first, Dataset::Persons));
 }

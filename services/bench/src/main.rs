@@ -144,7 +144,7 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
         let cfg = regstat_gen::GenConfig { persons: cli.persons, seed: cli.seed, dirt: 0.0, out_dir: data.clone() };
         let report = tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
         let seconds = t.elapsed().as_secs_f64();
-        let bytes: u64 = ["fk/persons", "fk/registrations", "fk/decisions", "fk/benefit_payments", "sos/interventions"]
+        let bytes: u64 = ["fk/persons", "fk/registrations", "fk/decisions", "fk/benefit_payments", "fk/personnummer_changes", "sos/interventions"]
             .iter()
             .flat_map(|s| ["csv", "parquet"].map(|e| data.join(format!("{s}.{e}"))))
             .map(|p| file_size(&p))
@@ -154,6 +154,25 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
 
     let sos_dir = data.join("sos");
     let quarantine = cli.work.join("quarantine");
+
+    // The registry's own store: a first start validates and writes it, a restart on the same
+    // extract reads it without revalidating (regstat_registry::persist).
+    let store_state = cli.work.join("sos-store");
+    let _ = std::fs::remove_dir_all(&store_state);
+    for stage in ["sos-register first start: validate + write store (parquet)", "sos-register restart: read store, no validation"] {
+        reset_peak();
+        let opts = LoadOptions { format: FormatPreference::Parquet, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
+        let t = Instant::now();
+        let (d, origin) = {
+            let (dir, state) = (sos_dir.clone(), store_state.clone());
+            tokio::task::spawn_blocking(move || regstat_registry::persist::load_or_validate(&dir, Dataset::Interventions, &state, &opts)).await??
+        };
+        let seconds = t.elapsed().as_secs_f64();
+        eprintln!("{stage}: {origin:?}");
+        table.push(Row { stage: stage.into(), seconds, rows: d.report.rows_read, bytes: file_size(&d.report.source_file), peak_mib: peak_mib() });
+        drop(d);
+    }
+
     let mut loaded = None;
     for format in [FormatPreference::Csv, FormatPreference::Parquet] {
         drop(loaded.take()); // free the previous format's data before measuring this one

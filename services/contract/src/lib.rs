@@ -1,5 +1,6 @@
-//! The input data contract of SPEC §3: the five datasets' schemas and code lists, row
+//! The input data contract of SPEC §3: the six datasets' schemas and code lists, row
 //! validation, and loading CSV/Parquet extracts into Arrow with a quarantine of rejected rows.
+pub mod changes;
 pub mod codes;
 mod error;
 mod load;
@@ -7,6 +8,9 @@ pub mod schema;
 pub mod validate;
 
 pub use error::{LoadError, Result};
-pub use load::{load_dataset, load_file, source_path, DatasetReport, FormatPreference, LoadOptions, LoadedDataset};
+pub use load::{
+    effective_reference_date, load_dataset, load_file, sha256_file, source_path, DatasetReport, FormatPreference, LoadOptions,
+    LoadedDataset,
+};
 pub use schema::{Dataset, Register, TimeAxis};
 pub use validate::{date_to_days, days_to_date, format_month, parse_month, Reason};

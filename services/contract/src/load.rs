@@ -124,8 +124,23 @@ pub fn load_dataset(
     quarantine_dir: &Path,
     opts: &LoadOptions,
 ) -> Result<LoadedDataset> {
-    let path = source_path(dir, dataset, opts.format)?;
+    let path = match source_path(dir, dataset, opts.format) {
+        Err(LoadError::Missing { .. }) if dataset.optional() => return empty_dataset(dir, dataset, quarantine_dir),
+        other => other?,
+    };
     load_file(&path, dataset, quarantine_dir, opts)
+}
+
+/// An optional dataset whose extract is absent: no rows, reported as such (source format
+/// `absent`, no hash), with an empty quarantine file like every other load.
+fn empty_dataset(dir: &Path, dataset: Dataset, quarantine_dir: &Path) -> Result<LoadedDataset> {
+    std::fs::create_dir_all(quarantine_dir)
+        .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
+    let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
+    let source = dir.join(format!("{}.csv", dataset.name()));
+    let sink = Sink::new(dataset, &source, &qpath, NaiveDate::MIN, 1)?;
+    tracing::info!(dataset = dataset.name(), "no extract: an optional dataset, loaded as empty");
+    sink.finish("absent", String::new())
 }
 
 /// Load one file (format from its extension).
@@ -135,14 +150,7 @@ pub fn load_file(
     quarantine_dir: &Path,
     opts: &LoadOptions,
 ) -> Result<LoadedDataset> {
-    let io = |source| LoadError::Io { file: path.to_path_buf(), source };
-    let reference = match opts.reference_date {
-        Some(d) => d,
-        None => {
-            let modified = std::fs::metadata(path).and_then(|m| m.modified()).map_err(io)?;
-            chrono::DateTime::<chrono::Utc>::from(modified).date_naive()
-        }
-    };
+    let reference = effective_reference_date(path, opts)?;
     std::fs::create_dir_all(quarantine_dir)
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
@@ -157,7 +165,22 @@ pub fn load_file(
     sink.finish(if is_parquet { "parquet" } else { "csv" }, sha)
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
+/// The reference date for the century of 10-digit personnummer in `path`: the configured one,
+/// else the extract's date (the file's modification date).
+pub fn effective_reference_date(path: &Path, opts: &LoadOptions) -> Result<NaiveDate> {
+    match opts.reference_date {
+        Some(d) => Ok(d),
+        None => {
+            let modified = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+            Ok(chrono::DateTime::<chrono::Utc>::from(modified).date_naive())
+        }
+    }
+}
+
+/// Hex SHA-256 of a file's bytes (the extract's content hash in load reports).
+pub fn sha256_file(path: &Path) -> Result<String> {
     let io = |source| LoadError::Io { file: path.to_path_buf(), source };
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
     let mut h = Sha256::new();
@@ -363,6 +386,9 @@ struct Sink {
     rows_read: u64,
     rows_accepted: u64,
     reasons: BTreeMap<&'static str, u64>,
+    /// `personnummer_changes`: rows that passed the row checks, judged together at the end
+    /// (forks and cycles are properties of the whole extract): (row number, old, new, date).
+    pending_changes: Vec<(u64, regstat_pnr::Pnr, regstat_pnr::Pnr, i32)>,
 }
 
 impl Sink {
@@ -400,6 +426,7 @@ impl Sink {
             rows_read: 0,
             rows_accepted: 0,
             reasons: BTreeMap::new(),
+            pending_changes: Vec::new(),
         })
     }
 
@@ -422,6 +449,10 @@ impl Sink {
                     &Defect::new(Reason::DuplicateKey, column, "second row for the same key"),
                 );
             }
+        }
+        if let Valid::Change { old, new, date } = valid {
+            self.pending_changes.push((row_number, old, new, date));
+            return Ok(());
         }
         self.rows_read += 1;
         self.rows_accepted += 1;
@@ -460,7 +491,37 @@ impl Sink {
         Ok(())
     }
 
+    /// Judge the changes of personnummer together (`changes::check`), quarantine forks,
+    /// repeated keys and cycles, and append the rest in row order.
+    fn settle_changes(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending_changes);
+        let pairs: Vec<(u64, u64)> = pending.iter().map(|(_, o, n, _)| (o.as_u64(), n.as_u64())).collect();
+        let verdict = crate::changes::check(&pairs);
+        for ((row_number, old, new, date), v) in pending.into_iter().zip(verdict) {
+            match v {
+                Some(reason) => {
+                    let (column, detail) = match reason {
+                        Reason::ChangeFork => ("old_personnummer", "changed to two different numbers"),
+                        Reason::ChangeCycle => ("new_personnummer", "the changes form a cycle"),
+                        _ => ("old_personnummer", "second row for the same key"),
+                    };
+                    self.reject(row_number, &Defect::new(reason, column, detail))?;
+                }
+                None => {
+                    self.rows_read += 1;
+                    self.rows_accepted += 1;
+                    self.builders.append(&Valid::Change { old, new, date });
+                    if self.builders.len >= self.batch_rows {
+                        self.flush()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn finish(mut self, format: &'static str, sha: String) -> Result<LoadedDataset> {
+        self.settle_changes()?;
         self.flush()?;
         self.quarantine
             .flush()
@@ -610,6 +671,11 @@ impl Builders {
                 self.text(2, Some(code));
                 self.text(3, Some(municipality));
                 self.month(4, *month);
+            }
+            Valid::Change { old, new, date } => {
+                self.pnr(0, *old);
+                self.pnr(1, *new);
+                self.date(2, Some(*date));
             }
         }
     }

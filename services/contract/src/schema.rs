@@ -1,4 +1,4 @@
-//! Arrow schemas of the five datasets of the input data contract (SPEC §3).
+//! Arrow schemas of the six datasets of the input data contract (SPEC §3).
 //!
 //! These are the *canonical* schemas: what the generator writes to Parquet, what a registry
 //! holds in memory after validation and what it serves over Arrow Flight. A CSV extract is read
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-/// The five datasets, by the register that holds them.
+/// The six datasets, by the register that holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dataset {
     Persons,
@@ -17,6 +17,8 @@ pub enum Dataset {
     Decisions,
     BenefitPayments,
     Interventions,
+    /// `personnummer_changes` (SPEC §3.1): old number → new number, from a date.
+    PersonnummerChanges,
 }
 
 /// Which agency's registry holds a dataset.
@@ -43,6 +45,7 @@ impl Register {
                 Dataset::Registrations,
                 Dataset::Decisions,
                 Dataset::BenefitPayments,
+                Dataset::PersonnummerChanges,
             ],
             Register::Sos => &[Dataset::Interventions],
         }
@@ -63,13 +66,20 @@ pub enum TimeAxis {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 5] = [
+    pub const ALL: [Dataset; 6] = [
         Dataset::Persons,
         Dataset::Registrations,
         Dataset::Decisions,
         Dataset::BenefitPayments,
         Dataset::Interventions,
+        Dataset::PersonnummerChanges,
     ];
+
+    /// Whether a register may lack this dataset's extract: a register without changes of
+    /// personnummer delivers no `personnummer_changes` file, and loads it as empty.
+    pub fn optional(self) -> bool {
+        self == Dataset::PersonnummerChanges
+    }
 
     /// The contract's dataset name (also the file stem).
     pub fn name(self) -> &'static str {
@@ -79,6 +89,7 @@ impl Dataset {
             Dataset::Decisions => "decisions",
             Dataset::BenefitPayments => "benefit_payments",
             Dataset::Interventions => "interventions",
+            Dataset::PersonnummerChanges => "personnummer_changes",
         }
     }
 
@@ -98,6 +109,7 @@ impl Dataset {
             Dataset::Persons => TimeAxis::None,
             Dataset::Registrations => TimeAxis::Period("registered_from", "registered_to"),
             Dataset::Decisions => TimeAxis::Date("decision_date"),
+            Dataset::PersonnummerChanges => TimeAxis::Date("change_date"),
             Dataset::BenefitPayments | Dataset::Interventions => TimeAxis::Month("month"),
         }
     }
@@ -106,6 +118,7 @@ impl Dataset {
     pub fn identifier_columns(self) -> &'static [&'static str] {
         match self {
             Dataset::BenefitPayments => &["personnummer", "recipient_personnummer"],
+            Dataset::PersonnummerChanges => &["old_personnummer", "new_personnummer"],
             _ => &["personnummer"],
         }
     }
@@ -152,6 +165,11 @@ impl Dataset {
                 text("intervention", false),
                 text("municipality", false),
                 text("month", false),
+            ],
+            Dataset::PersonnummerChanges => vec![
+                pnr("old_personnummer"),
+                pnr("new_personnummer"),
+                date("change_date", false),
             ],
         };
         Arc::new(Schema::new(fields))

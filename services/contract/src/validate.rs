@@ -41,10 +41,16 @@ pub enum Reason {
     DuplicateKey,
     /// A CSV record with the wrong number of fields or bytes that are not UTF-8.
     MalformedRow,
+    /// `personnummer_changes`: a number changed to two different numbers (every row of that
+    /// old number is quarantined).
+    ChangeFork,
+    /// `personnummer_changes`: a row on a cycle of changes (A→B, B→A; or A→A): every row of
+    /// the cycle is quarantined.
+    ChangeCycle,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 12] = [
         Reason::InvalidPersonnummer,
         Reason::UnknownCode,
         Reason::UnknownIntervention,
@@ -55,6 +61,8 @@ impl Reason {
         Reason::DuplicateRow,
         Reason::DuplicateKey,
         Reason::MalformedRow,
+        Reason::ChangeFork,
+        Reason::ChangeCycle,
     ];
 
     pub fn code(self) -> &'static str {
@@ -69,6 +77,8 @@ impl Reason {
             Reason::DuplicateRow => "DUPLICATE_ROW",
             Reason::DuplicateKey => "DUPLICATE_KEY",
             Reason::MalformedRow => "MALFORMED_ROW",
+            Reason::ChangeFork => "CHANGE_FORK",
+            Reason::ChangeCycle => "CHANGE_CYCLE",
         }
     }
 
@@ -250,6 +260,7 @@ pub(crate) enum Valid<'a> {
     },
     Benefit { pnr: Pnr, recipient: Pnr, benefit: &'static str, month: i32, amount: i64 },
     Intervention { pnr: Pnr, law: &'static str, code: &'static str, municipality: &'a str, month: i32 },
+    Change { old: Pnr, new: Pnr, date: i32 },
 }
 
 impl Valid<'_> {
@@ -274,6 +285,7 @@ impl Valid<'_> {
             | Valid::Decision { pnr, .. }
             | Valid::Benefit { pnr, .. }
             | Valid::Intervention { pnr, .. } => *pnr,
+            Valid::Change { old, .. } => *old,
         }
     }
 }
@@ -392,6 +404,14 @@ pub(crate) fn check_row<'a>(
             }
             let month = month(row.cell(4), "month")?;
             Valid::Intervention { pnr, law, code, municipality, month }
+        }
+        D::PersonnummerChanges => {
+            let old = pnr(row.cell(0), "old_personnummer", reference)?;
+            let new = pnr(row.cell(1), "new_personnummer", reference)?;
+            let date = date(row.cell(2), "change_date")?;
+            // A self-change (A→A) is a cycle of one: judged with the other cycles, after the
+            // whole extract is read (see `changes::check`).
+            Valid::Change { old, new, date }
         }
     })
 }

@@ -37,7 +37,7 @@ use serde::Serialize;
 
 use crate::population::ymd;
 use crate::rng::pick;
-use crate::rows::{BenefitRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
+use crate::rows::{BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
 
 /// A kind of defect is the validator's reason for rejecting it: one enum for both sides, so the
 /// ground truth in `generation.json` and the quarantine files use the same codes.
@@ -272,6 +272,22 @@ impl Dirty for PersonRow {
             };
         }
         dup
+    }
+}
+
+/// Forks and cycles are not injected: they are judged across rows, and the ground truth
+/// counts one defect per defective row.
+impl Dirty for ChangeRow {
+    const KINDS: &'static [DefectKind] = &[InvalidPersonnummer, DuplicateRow];
+
+    fn corrupt<R: Rng + ?Sized>(&mut self, kind: DefectKind, rng: &mut R) {
+        if kind == InvalidPersonnummer {
+            if rng.random_bool(0.5) {
+                self.old_personnummer = corrupt_pnr(rng, &self.old_personnummer);
+            } else {
+                self.new_personnummer = corrupt_pnr(rng, &self.new_personnummer);
+            }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! `regstat-gen`: deterministic synthetic register extracts (SPEC §8).
 //!
-//! [`generate`] writes the five datasets of the data contract (SPEC §3) as CSV and Parquet into
-//! `DATA_DIR` — `fk/{persons,registrations,decisions,benefit_payments}` and `sos/interventions` —
+//! [`generate`] writes the six datasets of the data contract (SPEC §3) as CSV and Parquet into
+//! `DATA_DIR` — `fk/{persons,registrations,decisions,benefit_payments,personnummer_changes}` and
+//! `sos/interventions` —
 //! plus `generation.json`, the ground truth of the run (rows and injected defects per dataset).
 //!
 //! * **A model, not a copy.** A population register of `PERSONS` persons with a Swedish age
@@ -30,6 +31,7 @@ pub mod calibration;
 pub mod check;
 pub mod dirt;
 pub mod population;
+pub mod renumber;
 pub mod rng;
 pub mod rows;
 pub mod support;
@@ -163,7 +165,7 @@ impl GenReport {
     }
 }
 
-/// Generate the ten files and `generation.json` into `cfg.out_dir`.
+/// Generate the twelve files and `generation.json` into `cfg.out_dir`.
 pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
     let started = Instant::now();
     if !(0.0..=0.5).contains(&cfg.dirt) {
@@ -201,9 +203,10 @@ pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
     let mut next_progress = 1;
     let mut result = Ok(());
     let (mut c, mut lo) = (0, 0);
+    let mut taken = renumber::Taken::new();
     while lo < layout.total {
         let hi = (lo + CHUNK_PERSONS).min(layout.total);
-        let (chunk, end) = match build_chunk(cfg.seed, &layout, &applicants, &by_slot, lo, hi) {
+        let (chunk, end) = match build_chunk(cfg.seed, &layout, &applicants, &by_slot, &mut taken, lo, hi) {
             Ok(built) => built,
             Err(e) => {
                 result = Err(e);
@@ -289,6 +292,7 @@ fn build_chunk(
     layout: &Layout,
     applicants: &[Applicant],
     by_slot: &HashMap<SegmentKey, Vec<u32>>,
+    taken: &mut renumber::Taken,
     lo: u64,
     hi: u64,
 ) -> Result<(Chunk, u64), GenError> {
@@ -303,6 +307,11 @@ fn build_chunk(
             k = 0;
         }
         let seg = &layout.segments[s];
+        let starts = (chunk.decisions.len(), chunk.benefits.len(), chunk.interventions.len());
+        let renumbered: Option<(renumber::Renumbered, rows::Txt)>;
+        // The person's own stream for changes of number: drawn from nowhere else, so the rest
+        // of the register is the same with or without them.
+        let mut rr = stream(seed, Domain::Renumber, index);
         if k < seg.applicants {
             let key = (seg.coordination, seg.birth_year, seg.sex);
             let id = by_slot
@@ -313,6 +322,7 @@ fn build_chunk(
                 .and_then(|id| applicants.get(id as usize))
                 .ok_or_else(|| GenError::Internal(format!("no applicant in slot {key:?}/{k}")))?;
             let life = &a.life;
+            renumbered = renumber::draw(&mut rr, life, taken).map(|r| (r, life.pnr_txt()));
             chunk.persons.push(life.person_row());
             life.registration_rows(&mut chunk.registrations);
             chunk
@@ -334,6 +344,7 @@ fn build_chunk(
             );
         } else {
             let (life, mut rng) = general_life(seed, seg, k, index)?;
+            renumbered = renumber::draw(&mut rr, &life, taken).map(|r| (r, life.pnr_txt()));
             chunk.persons.push(life.person_row());
             life.registration_rows(&mut chunk.registrations);
             if !life.coordination {
@@ -352,6 +363,16 @@ fn build_chunk(
                     &mut chunk.benefits,
                 );
             }
+        }
+        if let Some((r, current)) = renumbered {
+            r.apply(
+                &mut rr,
+                current,
+                &mut chunk.decisions[starts.0..],
+                &mut chunk.benefits[starts.1..],
+                &mut chunk.interventions[starts.2..],
+            );
+            r.rows(current, &mut chunk.changes);
         }
         k += 1;
     }
@@ -389,7 +410,7 @@ fn pick_parent<R: Rng + ?Sized>(
 }
 
 /// Injected defects per dataset.
-struct DatasetCounts([DefectCounts; 5]);
+struct DatasetCounts([DefectCounts; 6]);
 
 impl DatasetCounts {
     fn new() -> Self {
@@ -399,6 +420,7 @@ impl DatasetCounts {
             DefectCounts::for_kinds(<rows::DecisionRow as Dirty>::KINDS),
             DefectCounts::for_kinds(<rows::BenefitRow as Dirty>::KINDS),
             DefectCounts::for_kinds(<rows::InterventionRow as Dirty>::KINDS),
+            DefectCounts::for_kinds(<rows::ChangeRow as Dirty>::KINDS),
         ])
     }
 
@@ -410,23 +432,25 @@ impl DatasetCounts {
 fn add_dirt(cfg: &GenConfig, chunk_no: u64, chunk: Chunk, counts: &mut DatasetCounts) -> Chunk {
     let rate = cfg.dirt;
     let rng = |d: u64| stream(cfg.seed, Domain::Dirt, chunk_no * 8 + d);
-    let [persons, registrations, decisions, benefits, interventions] = &mut counts.0;
+    let [persons, registrations, decisions, benefits, interventions, changes] = &mut counts.0;
     Chunk {
         persons: dirt::apply(chunk.persons, rate, &mut rng(0), persons),
         registrations: dirt::apply(chunk.registrations, rate, &mut rng(1), registrations),
         decisions: dirt::apply(chunk.decisions, rate, &mut rng(2), decisions),
         benefits: dirt::apply(chunk.benefits, rate, &mut rng(3), benefits),
         interventions: dirt::apply(chunk.interventions, rate, &mut rng(4), interventions),
+        changes: dirt::apply(chunk.changes, rate, &mut rng(5), changes),
     }
 }
 
-/// The five CSV writers.
+/// The six CSV writers.
 struct CsvWriters {
     persons: CsvWriter<rows::PersonRow>,
     registrations: CsvWriter<rows::RegistrationRow>,
     decisions: CsvWriter<rows::DecisionRow>,
     benefits: CsvWriter<rows::BenefitRow>,
     interventions: CsvWriter<rows::InterventionRow>,
+    changes: CsvWriter<rows::ChangeRow>,
     dir: PathBuf,
 }
 
@@ -442,6 +466,7 @@ impl CsvWriters {
             decisions: CsvWriter::create(&csv_path::<rows::DecisionRow>(dir))?,
             benefits: CsvWriter::create(&csv_path::<rows::BenefitRow>(dir))?,
             interventions: CsvWriter::create(&csv_path::<rows::InterventionRow>(dir))?,
+            changes: CsvWriter::create(&csv_path::<rows::ChangeRow>(dir))?,
             dir: dir.to_path_buf(),
         })
     }
@@ -453,6 +478,7 @@ impl CsvWriters {
         self.decisions.write(&c.decisions).map_err(err)?;
         self.benefits.write(&c.benefits).map_err(err)?;
         self.interventions.write(&c.interventions).map_err(err)?;
+        self.changes.write(&c.changes).map_err(err)?;
         Ok(())
     }
 
@@ -463,6 +489,7 @@ impl CsvWriters {
         self.decisions.finish().map_err(err)?;
         self.benefits.finish().map_err(err)?;
         self.interventions.finish().map_err(err)?;
+        self.changes.finish().map_err(err)?;
         Ok(())
     }
 }
@@ -485,17 +512,20 @@ fn write_parquet(dir: &Path, rx: Receiver<Arc<Chunk>>) -> Result<(), GenError> {
     let mut interventions = ParquetWriter::<rows::InterventionRow>::create(&parquet_path::<
         rows::InterventionRow,
     >(dir))?;
+    let mut changes = ParquetWriter::<rows::ChangeRow>::create(&parquet_path::<rows::ChangeRow>(dir))?;
     for c in rx {
         persons.write(&c.persons)?;
         registrations.write(&c.registrations)?;
         decisions.write(&c.decisions)?;
         benefits.write(&c.benefits)?;
         interventions.write(&c.interventions)?;
+        changes.write(&c.changes)?;
     }
     persons.finish()?;
     registrations.finish()?;
     decisions.finish()?;
     benefits.finish()?;
     interventions.finish()?;
+    changes.finish()?;
     Ok(())
 }

@@ -24,6 +24,8 @@ pub enum Domain {
     /// The months of an applicant's support and the parent paid child benefits, by applicant
     /// number.
     ApplicantMonths = 7,
+    /// Whether a person's number was changed, and how, by person index.
+    Renumber = 8,
 }
 
 /// The stream of `(seed, domain, index)`.

@@ -1,4 +1,4 @@
-//! In-memory rows of the five datasets (SPEC §3), as written to both CSV and Parquet.
+//! In-memory rows of the six datasets (SPEC §3), as written to both CSV and Parquet.
 //!
 //! Text fields are [`Txt`], a small inline string, so that millions of rows need no heap
 //! allocation and so that a defect (see [`crate::dirt`]) can put any text into any text field.
@@ -145,6 +145,14 @@ pub struct InterventionRow {
     pub month: Txt,
 }
 
+/// `personnummer_changes`: one change of number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangeRow {
+    pub old_personnummer: Txt,
+    pub new_personnummer: Txt,
+    pub change_date: NaiveDate,
+}
+
 /// The rows of one chunk of persons, per dataset, in output order.
 #[derive(Debug, Default)]
 pub struct Chunk {
@@ -153,6 +161,7 @@ pub struct Chunk {
     pub decisions: Vec<DecisionRow>,
     pub benefits: Vec<BenefitRow>,
     pub interventions: Vec<InterventionRow>,
+    pub changes: Vec<ChangeRow>,
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use regstat_contract::Dataset;
 
-use crate::rows::{BenefitRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
+use crate::rows::{BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
 use crate::GenError;
 
 /// Rows per Parquet row group.
@@ -388,6 +388,28 @@ impl Row for InterventionRow {
             strings(n, rows.iter().map(|r| &r.intervention)),
             strings(n, rows.iter().map(|r| &r.municipality)),
             strings(n, rows.iter().map(|r| &r.month)),
+        ]
+    }
+}
+
+impl Row for ChangeRow {
+    const DATASET: Dataset = Dataset::PersonnummerChanges;
+
+    fn write_csv(&self, out: &mut Vec<u8>) {
+        push_txt(out, &self.old_personnummer);
+        out.push(b',');
+        push_txt(out, &self.new_personnummer);
+        out.push(b',');
+        push_date(out, self.change_date);
+        out.push(b'\n');
+    }
+
+    fn columns(rows: &[Self]) -> Vec<ArrayRef> {
+        let n = rows.len();
+        vec![
+            strings(n, rows.iter().map(|r| &r.old_personnummer)),
+            strings(n, rows.iter().map(|r| &r.new_personnummer)),
+            dates(n, rows.iter().map(|r| r.change_date)),
         ]
     }
 }

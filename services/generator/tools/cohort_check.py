@@ -49,6 +49,22 @@ def date(s):
     return dt.date.fromisoformat(s) if s else None
 
 
+# --- changes of personnummer: every row is read under the number in use today --------------------
+_next = {}
+_changes = os.path.join(DATA, "fk", "personnummer_changes.csv")
+if os.path.exists(_changes):
+    for r in rows(_changes):
+        _next[r["old_personnummer"]] = r["new_personnummer"]
+
+
+def current(pnr):
+    seen = set()
+    while pnr in _next and pnr not in seen:
+        seen.add(pnr)
+        pnr = _next[pnr]
+    return pnr
+
+
 # --- persons and registrations -----------------------------------------------------------------
 persons = {}
 for r in rows(os.path.join(DATA, "fk", "persons.csv")):
@@ -74,11 +90,12 @@ for r in rows(os.path.join(DATA, "fk", "decisions.csv")):
     if not q:
         continue
     year = int(r["decision_date"][:4])
-    t17[(year, r["outcome"])].add(r["personnummer"])
+    pnr = current(r["personnummer"])
+    t17[(year, r["outcome"])].add(pnr)
     if year in YEARS:
         key = (r["decision_date"], r["decision_id"])
-        if r["personnummer"] not in first or key < first[r["personnummer"]][0]:
-            first[r["personnummer"]] = (key, r)
+        if pnr not in first or key < first[pnr][0]:
+            first[pnr] = (key, r)
 
 cohort = {}
 for pnr, (_, r) in first.items():
@@ -96,14 +113,14 @@ for pnr, (_, r) in first.items():
 laws = defaultdict(set)        # (pnr, year) -> {"LSS", "SOL", "HSL"}
 ivs = defaultdict(set)         # (pnr, year) -> {(law, code)}
 for r in rows(os.path.join(DATA, "sos", "interventions.csv")):
-    pnr = r["personnummer"]
+    pnr = current(r["personnummer"])
     if pnr in cohort:
         y = int(r["month"][:4])
         laws[(pnr, y)].add(r["law"])
         ivs[(pnr, y)].add((r["law"], r["intervention"]))
 bens = defaultdict(set)
 for r in rows(os.path.join(DATA, "fk", "benefit_payments.csv")):
-    pnr = r["personnummer"]
+    pnr = current(r["personnummer"])
     if pnr in cohort and int(r["amount_sek"]) > 0:
         b = r["benefit"]
         b = "OMV" if b in ("OMVARDNADSBIDRAG", "VARDBIDRAG") else ("MERK" if b == "MERKOSTNADSERSATTNING" else "HE")

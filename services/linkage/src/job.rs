@@ -25,6 +25,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{Datelike, NaiveDate};
+use regstat_contract::changes::Renumbering;
 use regstat_pnr::Pnr;
 use regstat_pseudo::Pseudonymiser;
 
@@ -111,6 +112,8 @@ impl JobParams {
 /// The identifiable inputs of a job, as pulled from the registries (in memory only).
 #[derive(Debug, Default)]
 pub struct Pulled {
+    /// `personnummer_changes` (whole): every identifier below is resolved through it.
+    pub changes: Vec<RecordBatch>,
     pub decisions: Vec<RecordBatch>,
     pub persons: Vec<RecordBatch>,
     pub registrations: Vec<RecordBatch>,
@@ -132,8 +135,23 @@ fn pnr_at(a: &StringArray, i: usize) -> Result<Pnr> {
     Pnr::parse_canonical(a.value(i)).map_err(|e| Error::Internal(format!("registry served an invalid personnummer ({})", e.code())))
 }
 
-/// Canonical personnummer of everyone with a decision dated in the decision years.
-pub fn persons_with_decisions(decisions: &[RecordBatch], params: &JobParams) -> Result<BTreeSet<String>> {
+/// Every personnummer change FK knows (SPEC §3.1 `personnummer_changes`), resolved along chains
+/// to the number in use today.
+pub fn renumbering(changes: &[RecordBatch]) -> Result<Renumbering> {
+    let mut pairs = Vec::new();
+    for b in changes {
+        let old = col::<StringArray>(b, "old_personnummer")?;
+        let new = col::<StringArray>(b, "new_personnummer")?;
+        for i in 0..b.num_rows() {
+            pairs.push((pnr_at(old, i)?.as_u64(), pnr_at(new, i)?.as_u64()));
+        }
+    }
+    Ok(Renumbering::new(&pairs))
+}
+
+/// Everyone with a decision dated in the decision years, as the number in use today (person
+/// keys): a decision held under an old number belongs to the person it refers to now.
+pub fn persons_with_decisions(decisions: &[RecordBatch], params: &JobParams, renumber: &Renumbering) -> Result<BTreeSet<u64>> {
     let mut out = BTreeSet::new();
     for b in decisions {
         let pnr = col::<StringArray>(b, "personnummer")?;
@@ -141,11 +159,24 @@ pub fn persons_with_decisions(decisions: &[RecordBatch], params: &JobParams) -> 
         for i in 0..b.num_rows() {
             let year = date.value_as_date(i).map(|d| d.year()).unwrap_or(0);
             if (params.from_year..=params.to_year).contains(&year) {
-                out.insert(pnr.value(i).to_string());
+                out.insert(renumber.resolve(pnr_at(pnr, i)?.as_u64()));
             }
         }
     }
     Ok(out)
+}
+
+/// What the registries are asked for (canonical 12-digit numbers, sorted): the linked persons'
+/// current numbers and every old number that refers to one of them — registers may still hold
+/// rows under an old number — and nobody else's.
+pub fn request_numbers(linked: &BTreeSet<u64>, renumber: &Renumbering) -> Result<Vec<String>> {
+    let old = renumber.old_numbers_of(&|c| linked.contains(&c));
+    let mut keys: Vec<u64> = linked.iter().copied().chain(old).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| Pnr::from_u64(k).map(|p| p.to_canonical()).map_err(|_| Error::Internal("person key".into())))
+        .collect()
 }
 
 fn days(d: NaiveDate) -> i32 {
@@ -177,17 +208,43 @@ fn registered_on(d: i32, birth: i32, death: Option<i32>, periods: &[(i32, Option
 }
 
 /// Pseudonymise and minimise. CPU-bound: call from `spawn_blocking`.
+///
+/// Every identifier is first resolved to the number in use today (`personnummer_changes`), so
+/// rows held under an old number — Socialstyrelsen's, or FK's own older rows — belong to the
+/// person they refer to, and one person is one pseudonym. Readings (ARCHITECTURE.md):
+/// - several `persons` rows for one person (under the current and an old number): the row of
+///   the number fewest changes away from the current one is used (the current number's own row
+///   first; ties by the smaller number);
+/// - registration periods under any of a person's numbers count, except those held under a
+///   samordningsnummer (a samordningsnummer is never registered, SPEC §4.3), and a person whose
+///   current number is a samordningsnummer is never registered.
 pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) -> Result<Tables> {
-    let cohort = persons_with_decisions(&pulled.decisions, params)?;
+    let renumber = renumbering(&pulled.changes)?;
+    let cohort = persons_with_decisions(&pulled.decisions, params, &renumber)?;
+    // The current number of a served identifier, if it is a linked person's.
+    let linked = |a: &StringArray, i: usize| -> Result<Option<(Pnr, Pnr)>> {
+        let own = pnr_at(a, i)?;
+        let current = renumber.resolve(own.as_u64());
+        if !cohort.contains(&current) {
+            return Ok(None); // a registry that answers more than asked is not trusted
+        }
+        let current = Pnr::from_u64(current).map_err(|_| Error::Internal("person key".into()))?;
+        Ok(Some((own, current)))
+    };
     let mut cache: HashMap<u64, String> = HashMap::new();
     let mut pseudo = |p: Pnr| -> String { cache.entry(p.as_u64()).or_insert_with(|| key.pseudonym_hex(p)).clone() };
     let mut tables = Tables::new();
 
-    // persons
-    let mut persons: Vec<(String, String, i32, &'static str)> = Vec::new();
-    let mut deaths: HashMap<u64, i32> = HashMap::new();
-    // Birth date (days) of everyone with an accepted persons row.
-    let mut births: HashMap<u64, i32> = HashMap::new();
+    // persons: one row per current number, the nearest one (see above)
+    struct PersonRow {
+        rank: (u32, u64),
+        sex: String,
+        birth: Option<i32>,
+        year: i32,
+        region: &'static str,
+        death: Option<i32>,
+    }
+    let mut chosen: HashMap<u64, PersonRow> = HashMap::new();
     for b in &pulled.persons {
         let pnr = col::<StringArray>(b, "personnummer")?;
         let sex = col::<StringArray>(b, "sex")?;
@@ -195,20 +252,38 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         let country = col::<StringArray>(b, "birth_country")?;
         let death = col::<Date32Array>(b, "death_date")?;
         for i in 0..b.num_rows() {
-            let p = pnr_at(pnr, i)?;
-            if !cohort.contains(pnr.value(i)) {
-                continue; // a registry that answers more than asked is not trusted
+            let Some((own, current)) = linked(pnr, i)? else {
+                continue;
+            };
+            let row = PersonRow {
+                rank: (renumber.distance(own.as_u64()), own.as_u64()),
+                sex: sex.value(i).to_string(),
+                birth: birth.is_valid(i).then(|| birth.value(i)),
+                year: birth.value_as_date(i).map(|d| d.year()).unwrap_or(0),
+                region: if country.value(i) == "SE" { "INRIKES" } else { "UTRIKES" },
+                death: death.is_valid(i).then(|| death.value(i)),
+            };
+            match chosen.get(&current.as_u64()) {
+                Some(have) if have.rank <= row.rank => {}
+                _ => {
+                    chosen.insert(current.as_u64(), row);
+                }
             }
-            let year = birth.value_as_date(i).map(|d| d.year()).unwrap_or(0);
-            let region = if country.value(i) == "SE" { "INRIKES" } else { "UTRIKES" };
-            if death.is_valid(i) {
-                deaths.insert(p.as_u64(), death.value(i));
-            }
-            if birth.is_valid(i) {
-                births.insert(p.as_u64(), birth.value(i));
-            }
-            persons.push((pseudo(p), sex.value(i).to_string(), year, region));
         }
+    }
+    let mut persons: Vec<(String, String, i32, &'static str)> = Vec::new();
+    let mut deaths: HashMap<u64, i32> = HashMap::new();
+    // Birth date (days) of everyone with an accepted persons row.
+    let mut births: HashMap<u64, i32> = HashMap::new();
+    for (current, row) in &chosen {
+        let p = Pnr::from_u64(*current).map_err(|_| Error::Internal("person key".into()))?;
+        if let Some(d) = row.death {
+            deaths.insert(*current, d);
+        }
+        if let Some(b) = row.birth {
+            births.insert(*current, b);
+        }
+        persons.push((pseudo(p), row.sex.clone(), row.year, row.region));
     }
     persons.sort();
     tables.insert(
@@ -231,11 +306,15 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         let from = col::<Date32Array>(b, "registered_from")?;
         let to = col::<Date32Array>(b, "registered_to")?;
         for i in 0..b.num_rows() {
-            if !cohort.contains(pnr.value(i)) {
+            let Some((own, current)) = linked(pnr, i)? else {
+                continue;
+            };
+            // A samordningsnummer is never registered (folkbokförd), even when an inconsistent
+            // extract has a registration row for it (SPEC §4.3): enforced, not assumed.
+            if own.is_coordination() {
                 continue;
             }
-            let p = pnr_at(pnr, i)?;
-            periods.entry(p.as_u64()).or_default().push((from.value(i), to.is_valid(i).then(|| to.value(i))));
+            periods.entry(current.as_u64()).or_default().push((from.value(i), to.is_valid(i).then(|| to.value(i))));
         }
     }
     let mut registered: Vec<(String, i32)> = Vec::new();
@@ -246,8 +325,6 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             continue;
         };
         let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
-        // A samordningsnummer is never registered (folkbokförd), even when an inconsistent
-        // extract has a registration row for it (SPEC §4.3): enforced, not assumed.
         if p.is_coordination() {
             continue;
         }
@@ -281,10 +358,9 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         let hours = col::<Float64Array>(b, "assessed_hours")?;
         let appeal = col::<BooleanArray>(b, "changed_on_appeal")?;
         for i in 0..b.num_rows() {
-            if !cohort.contains(pnr.value(i)) {
+            let Some((_, p)) = linked(pnr, i)? else {
                 continue;
-            }
-            let p = pnr_at(pnr, i)?;
+            };
             raw.push((
                 p.as_u64(),
                 date.value(i),
@@ -326,8 +402,11 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             let amount = col::<Int64Array>(b, "amount_sek")?;
             for i in 0..b.num_rows() {
                 // The person the benefit concerns (the child); the recipient is never read.
-                if amount.value(i) > 0 && cohort.contains(pnr.value(i)) {
-                    rows.insert((pseudo(pnr_at(pnr, i)?), benefit.value(i).to_string(), month.value(i).to_string()));
+                if amount.value(i) <= 0 {
+                    continue;
+                }
+                if let Some((_, p)) = linked(pnr, i)? {
+                    rows.insert((pseudo(p), benefit.value(i).to_string(), month.value(i).to_string()));
                 }
             }
         }
@@ -352,9 +431,9 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             let code = col::<StringArray>(b, "intervention")?;
             let month = col::<StringArray>(b, "month")?;
             for i in 0..b.num_rows() {
-                if cohort.contains(pnr.value(i)) {
+                if let Some((_, p)) = linked(pnr, i)? {
                     rows.insert((
-                        pseudo(pnr_at(pnr, i)?),
+                        pseudo(p),
                         law.value(i).to_string(),
                         code.value(i).to_string(),
                         month.value(i).to_string(),
@@ -594,5 +673,103 @@ mod tests {
         let got: Vec<(i32, String)> = (0..3).map(|i| (seq.value(i), refs.value(i).to_string())).collect();
         assert_eq!(got, vec![(1, tag("C3")), (2, tag("A7")), (3, tag("B1"))]);
         assert!(d.column_by_name("personnummer").is_none() && d.column_by_name("decision_id").is_none());
+    }
+
+    fn changes(rows: &[(&str, &str, &str)]) -> RecordBatch {
+        // (old, new, change_date)
+        RecordBatch::try_new(
+            Dataset::PersonnummerChanges.schema(),
+            vec![
+                strings(rows.iter().map(|r| r.0)),
+                strings(rows.iter().map(|r| r.1)),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| date(r.2)))),
+            ],
+        )
+        .expect("batch")
+    }
+
+    fn interventions(rows: &[(&str, &str)]) -> RecordBatch {
+        // (personnummer, month); LSS KONTAKTPERSON in municipality 0180
+        RecordBatch::try_new(
+            Dataset::Interventions.schema(),
+            vec![
+                strings(rows.iter().map(|r| r.0)),
+                strings(std::iter::repeat_n("LSS", rows.len())),
+                strings(std::iter::repeat_n("KONTAKTPERSON", rows.len())),
+                strings(std::iter::repeat_n("0180", rows.len())),
+                strings(rows.iter().map(|r| r.1)),
+            ],
+        )
+        .expect("batch")
+    }
+
+    fn column(t: &RecordBatch, name: &str) -> Vec<String> {
+        let a = t.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()).expect("utf8");
+        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+    }
+
+    #[test]
+    fn a_chain_of_changed_numbers_is_one_pseudonym_with_all_its_rows_and_only_its_old_numbers_are_asked_for() {
+        let secret = regstat_pseudo::MasterSecret::from_bytes(vec![1; 32]).expect("secret");
+        let key = Pseudonymiser::new(&secret, "t", 1).expect("key");
+        let params = JobParams::new("t", 1, 2018, 2020, &[]).expect("params");
+        let p = |y: i32, m: u32, d: u32, serial: u16| Pnr::from_parts(y, m, d, serial, false).expect("pnr").to_canonical();
+        // A → B (corrected birth date, 2012) → C (change of legal sex, 2019).
+        let (a, b, c) = (p(1980, 5, 17, 123), p(1980, 5, 7, 123), p(1980, 5, 7, 128));
+        // Someone else's change: D → E, E has no decision in the years.
+        let (d, e) = (p(1970, 1, 1, 11), p(1970, 1, 1, 21));
+        // A third person, never renumbered.
+        let other = p(1990, 7, 31, 457);
+        let renumbering_rows = changes(&[(&b, &c, "2019-05-01"), (&a, &b, "2012-01-01"), (&d, &e, "2015-01-01")]);
+        let pulled = Pulled {
+            changes: vec![renumbering_rows.clone()],
+            // FK's older decision is still under A, the one in the years under B.
+            decisions: vec![decisions(&[("D1", &a, "2010-03-01"), ("D2", &b, "2018-04-01"), ("D3", &other, "2019-01-01"), ("D4", &d, "2014-01-01")])],
+            // Persons rows under the current number and (stale) under A: C's own row is used.
+            persons: vec![persons(&[(&c, "M", "1980-05-07", None), (&a, "K", "1980-05-17", None), (&other, "K", "1990-07-31", None)])],
+            // Registration under A until the change of birth date, then under C.
+            registrations: vec![registrations(&[(&a, "1980-05-17", Some("2012-01-01")), (&c, "2012-01-01", None), (&other, "1990-07-31", None)])],
+            benefits: None,
+            // Socialstyrelsen still holds A for 2017 and C for 2019-2021; D is not linked.
+            interventions: Some(vec![interventions(&[(&a, "2017-03"), (&c, "2019-06"), (&c, "2021-01"), (&d, "2019-06"), (&other, "2019-02")])]),
+        };
+
+        // What the registries are asked for: C and its old numbers A and B, and the other
+        // linked person; neither D nor E.
+        let renumber = renumbering(&[renumbering_rows]).expect("changes");
+        let linked = persons_with_decisions(&pulled.decisions, &params, &renumber).expect("linked");
+        let key_of = |s: &str| Pnr::parse_canonical(s).expect("valid").as_u64();
+        assert_eq!(linked, [key_of(&c), key_of(&other)].into_iter().collect());
+        let mut want = vec![a.clone(), b.clone(), c.clone(), other.clone()];
+        want.sort();
+        assert_eq!(request_numbers(&linked, &renumber).expect("numbers"), want);
+
+        let t = build_tables(&pulled, &params, &key).expect("tables");
+        let (pc, po) = (key.pseudonym_hex(Pnr::parse_canonical(&c).expect("c")), key.pseudonym_hex(Pnr::parse_canonical(&other).expect("o")));
+        let mut both = vec![pc.clone(), po.clone()];
+        both.sort();
+        assert_eq!(column(&t["persons"], "pseudonym"), both);
+        // C's own persons row (sex M), not A's stale one.
+        let sexes: Vec<(String, String)> = column(&t["persons"], "pseudonym").into_iter().zip(column(&t["persons"], "sex")).collect();
+        assert!(sexes.contains(&(pc.clone(), "M".to_string())));
+        // Both decisions (2010 under A, 2018 under B) are C's, numbered in date order.
+        let d = &t["decisions"];
+        let mut want = vec![pc.clone(), pc.clone(), po.clone()];
+        want.sort();
+        assert_eq!(column(d, "pseudonym"), want);
+        let tag = |id: &str| hex::encode(key.tag("decision_id", id.as_bytes()));
+        let refs: Vec<(String, String)> = column(d, "pseudonym").into_iter().zip(column(d, "decision_ref")).filter(|(p, _)| *p == pc).collect();
+        assert_eq!(refs, vec![(pc.clone(), tag("D1")), (pc.clone(), tag("D2"))]);
+        // Registered 2016-2021 through the periods under A and C together.
+        let reg = &t["registered"];
+        let years = reg.column_by_name("year").and_then(|c| c.as_any().downcast_ref::<Int32Array>().cloned()).expect("year");
+        let c_years: Vec<i32> = column(reg, "pseudonym").iter().enumerate().filter(|(_, p)| **p == pc).map(|(i, _)| years.value(i)).collect();
+        assert_eq!(c_years, (2016..=2021).collect::<Vec<_>>());
+        // Interventions under A and C are one person's; D's are not delivered.
+        let i = &t["interventions"];
+        let got: Vec<(String, String)> = column(i, "pseudonym").into_iter().zip(column(i, "month")).collect();
+        let mut want = vec![(pc.clone(), "2017-03".to_string()), (pc.clone(), "2019-06".to_string()), (pc.clone(), "2021-01".to_string()), (po.clone(), "2019-02".to_string())];
+        want.sort();
+        assert_eq!(got, want);
     }
 }

@@ -188,14 +188,30 @@ impl Linker {
             regstat_server::metrics::rows("linkage", dataset, &format!("pulled_from_{service}"), rows(b));
         };
 
+        step("personnummer_changes", 0.02, moved);
+        // Every change (thousands nationally): chains must be followed whole, and FK answers
+        // only the linkage service.
+        let changes = retry("fk-registry personnummer_changes", backoff, transient, || fk.fetch("personnummer_changes", None)).await.map_err(fk_err)?;
+        moved += rows(&changes);
+        pulled("fk-registry", "personnummer_changes", &changes);
+        let renumber = job::renumbering(&changes)?;
+
         step("decisions", 0.05, moved);
         let last = format!("{:04}-12", params.to_year);
         let first = format!("{:04}-01", job::FIRST_DECISION_YEAR);
         let decisions = retry("fk-registry decisions", backoff, transient, || fk.fetch("decisions", Some((&first, &last)))).await.map_err(fk_err)?;
         moved += rows(&decisions);
         pulled("fk-registry", "decisions", &decisions);
-        let cohort: Vec<String> = job::persons_with_decisions(&decisions, params)?.into_iter().collect();
-        tracing::info!(job_id, persons = cohort.len(), "persons with a decision in the years");
+        let linked = job::persons_with_decisions(&decisions, params, &renumber)?;
+        // The linked persons' current numbers and the old numbers that refer to them: the
+        // registers may still hold rows under an old number. Nobody else's.
+        let cohort: Vec<String> = job::request_numbers(&linked, &renumber)?;
+        tracing::info!(
+            job_id,
+            persons = linked.len(),
+            old_numbers = cohort.len() - linked.len(),
+            "persons with a decision in the years"
+        );
 
         step("persons", 0.2, moved);
         let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
@@ -252,7 +268,7 @@ impl Linker {
             version: key.key_id().version,
             fingerprint: key.key_id().fingerprint.clone(),
         };
-        let pulled = Pulled { decisions, persons, registrations, benefits, interventions };
+        let pulled = Pulled { changes, decisions, persons, registrations, benefits, interventions };
         let params_owned = params.clone();
         let tables = tokio::task::spawn_blocking(move || job::build_tables(&pulled, &params_owned, &key))
             .await

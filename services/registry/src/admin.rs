@@ -30,6 +30,9 @@ pub fn load_report(service: &str, store: &RegistryStore) -> pb::LoadReport {
             .reports()
             .into_iter()
             .map(|r| pb::DatasetLoadReport {
+                from_store: regstat_contract::Dataset::from_name(&r.dataset)
+                    .and_then(|d| store.origin(d))
+                    .is_some_and(|o| o == crate::persist::Origin::Store),
                 dataset: r.dataset,
                 source_file: r.source_file.display().to_string(),
                 source_format: r.source_format.to_string(),

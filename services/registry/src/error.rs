@@ -24,6 +24,12 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        Error::Internal(format!("registry store: {e}"))
+    }
+}
+
 impl From<Error> for tonic::Status {
     fn from(e: Error) -> Self {
         match e {

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod client;
 pub mod error;
 pub mod flight;
+pub mod persist;
 pub mod server;
 pub mod store;
 

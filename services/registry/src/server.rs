@@ -132,7 +132,8 @@ pub async fn build_with_store(config: RegistryConfig, store: Arc<RegistryStore>)
             rows_read = r.rows_read,
             rows_accepted = r.rows_accepted,
             rows_quarantined = r.rows_quarantined,
-            "extract validated"
+            from_store = regstat_contract::Dataset::from_name(&r.dataset).and_then(|d| store.origin(d)) == Some(crate::persist::Origin::Store),
+            "extract loaded"
         );
         let m = regstat_server::metrics::get();
         for (state, n) in [("read", r.rows_read), ("accepted", r.rows_accepted), ("quarantined", r.rows_quarantined)] {

@@ -2,7 +2,7 @@
 //! month range, and semi-joins on a set of persons. No gRPC here.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ahash::RandomState;
 use arrow::array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
@@ -12,9 +12,10 @@ use arrow::compute::{filter_record_batch, is_null};
 use arrow::datatypes::SchemaRef;
 use chrono::NaiveDate;
 use regstat_contract::{
-    format_month, load_dataset, parse_month, Dataset, DatasetReport, LoadOptions, LoadedDataset,
-    Register, TimeAxis,
+    format_month, parse_month, Dataset, DatasetReport, LoadOptions, LoadedDataset, Register, TimeAxis,
 };
+
+use crate::persist::{self, Origin};
 
 use crate::error::{Error, Result};
 
@@ -75,6 +76,8 @@ pub struct DatasetInfo {
 pub struct RegistryStore {
     register: Register,
     datasets: BTreeMap<Dataset, LoadedDataset>,
+    /// Whether each dataset was validated at this start or read from the registry's store.
+    origins: BTreeMap<Dataset, Origin>,
     reference_date: NaiveDate,
     /// When false, whole-dataset streams of person-level data are refused and only semi-joins
     /// are answered (Socialstyrelsen returns only the persons asked for, SPEC §2).
@@ -83,7 +86,8 @@ pub struct RegistryStore {
 
 impl RegistryStore {
     /// Load every dataset of `register` from `extracts_dir`; quarantine files go to
-    /// `state_dir/quarantine/`.
+    /// `state_dir/quarantine/`. A dataset whose extract is unchanged since it was validated is
+    /// read from the registry's store (`state_dir/store/`, [`crate::persist`]) instead.
     pub fn load(
         register: Register,
         extracts_dir: &Path,
@@ -91,16 +95,17 @@ impl RegistryStore {
         opts: &LoadOptions,
         full_export: bool,
     ) -> Result<Self> {
-        let quarantine: PathBuf = state_dir.join("quarantine");
         let mut datasets = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         for &d in register.datasets() {
-            let loaded = load_dataset(extracts_dir, d, &quarantine, opts)?;
+            let (loaded, origin) = persist::load_or_validate(extracts_dir, d, state_dir, opts)?;
             datasets.insert(d, loaded);
+            origins.insert(d, origin);
         }
         let reference_date = opts
             .reference_date
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        Ok(RegistryStore { register, datasets, reference_date, full_export })
+        Ok(RegistryStore { register, datasets, origins, reference_date, full_export })
     }
 
     /// A store over already-loaded datasets (tests, benchmarks).
@@ -110,8 +115,9 @@ impl RegistryStore {
         reference_date: NaiveDate,
         full_export: bool,
     ) -> Self {
+        let origins = loaded.iter().map(|d| (d.dataset, Origin::Validated)).collect();
         let datasets = loaded.into_iter().map(|d| (d.dataset, d)).collect();
-        RegistryStore { register, datasets, reference_date, full_export }
+        RegistryStore { register, datasets, origins, reference_date, full_export }
     }
 
     pub fn register(&self) -> Register {
@@ -125,6 +131,20 @@ impl RegistryStore {
 
     pub fn full_export(&self) -> bool {
         self.full_export
+    }
+
+    /// How `dataset` was loaded at this start (validated, or read from the store).
+    pub fn origin(&self, dataset: Dataset) -> Option<Origin> {
+        self.origins.get(&dataset).copied()
+    }
+
+    /// Rows read and validated at this start (0 when every extract came from the store).
+    pub fn rows_validated(&self) -> u64 {
+        self.datasets
+            .iter()
+            .filter(|(d, _)| self.origins.get(d) == Some(&Origin::Validated))
+            .map(|(_, l)| l.report.rows_read)
+            .sum()
     }
 
     pub fn reports(&self) -> Vec<DatasetReport> {
