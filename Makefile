@@ -18,7 +18,10 @@ BIN := $(CARGO_TARGET_DIR)/release
 # Every target that needs release binaries builds this one package set. Cargo resolves features
 # per package selection, so a different selection per target recompiled shared crates (`make data`
 # right after `make demo` rebuilt 42 crates, 3 min 36 s); with one set, a second target compiles
-# nothing.
+# nothing. Cargo runs with OUT_DIR removed from its environment: the `ring` crate's build script
+# reruns whenever OUT_DIR changes (`rerun-if-env-changed=OUT_DIR`), so `make demo OUT_DIR=…`
+# would otherwise rebuild TLS and everything above it.
+CARGO_ENV := env -u OUT_DIR
 RELEASE_BINS := -p regstat-gen -p fk-registry -p sos-register -p regstat-registry -p regstat-server -p linkage -p regstat-query -p regstat-scheduler -p regstat-bench
 
 .PHONY: help build data demo test bench certs fmt lint clean
@@ -33,7 +36,7 @@ help:
 
 build:
 	@scripts/build-deps.sh
-	$(CARGO) build --release $(RELEASE_BINS)
+	$(CARGO_ENV) $(CARGO) build --release $(RELEASE_BINS)
 
 data: build
 	$(BIN)/regstat-gen --persons $(PERSONS) --seed $(SEED) --dirt $(DIRT) --out $(DATA_DIR)
@@ -44,7 +47,7 @@ demo: build
 test:
 	@scripts/build-deps.sh
 	@scripts/python-deps.sh pyarrow pandas
-	$(CARGO) test --workspace
+	$(CARGO_ENV) $(CARGO) test --workspace
 
 bench: build
 	@scripts/python-deps.sh duckdb || echo "duckdb not installed: the DuckDB peer row is skipped"
@@ -58,7 +61,7 @@ fmt:
 
 lint:
 	@scripts/build-deps.sh
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO_ENV) $(CARGO) clippy --workspace --all-targets -- -D warnings
 
 clean:
 	rm -rf $(DATA_DIR) $(STATE_DIR) $(OUT_DIR)
