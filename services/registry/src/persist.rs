@@ -1,8 +1,8 @@
 //! The registry's own store of validated extracts: validate once, restart in seconds.
 //!
-//! After a dataset is validated, its accepted rows are written to
-//! `STATE_DIR/store/<dataset>.parquet` (the canonical schema plus the compact person key, Snappy,
-//! sorted as loaded) and a stamp `STATE_DIR/store/<dataset>.json`: the load report, the extract's
+//! After a dataset is validated, its accepted rows are written to `store/<dataset>.parquet` in
+//! the registry's state directory (the canonical schema plus the compact person key, Snappy, in
+//! the extract's row order — not sorted by person) and a stamp `store/<dataset>.json`: the load report, the extract's
 //! SHA-256, the effective reference date for 10-digit numbers and the store format version. On the
 //! next start, a dataset whose extract has the same content hash, read under the same options, is
 //! read from the store **without revalidating a row**; anything else (a changed or replaced
