@@ -46,7 +46,7 @@ demo: build
 
 test:
 	@scripts/build-deps.sh
-	@scripts/python-deps.sh pyarrow pandas
+	@scripts/python-deps.sh pyarrow pandas adbc_driver_flightsql
 	$(CARGO_ENV) $(CARGO) test --workspace
 
 bench: build

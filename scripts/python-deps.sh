@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install Python modules the tests or benchmarks use, if missing: scripts/python-deps.sh pyarrow pandas
+# (the import name; pip accepts it as the package name: adbc_driver_flightsql)
 # (pip --user; falls back to --break-system-packages where the system Python is externally managed).
 set -euo pipefail
 missing=()

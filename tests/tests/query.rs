@@ -689,4 +689,215 @@ mod api {
         let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).unwrap_or_default();
         assert!(!log.contains("2016") && !log.contains("2021"), "nothing outside the delivery was released");
     }
+
+    /// Run the documented Flight SQL client (ADBC, mutual TLS) against the live service.
+    async fn adbc(r: &Running, identity: &str, args: &[&str]) -> std::process::Output {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python/flight_sql.py");
+        let certs = r.certs.path();
+        let mut all: Vec<String> = vec![
+            script.display().to_string(),
+            "--addr".into(),
+            r.addr.to_string(),
+            "--cert".into(),
+            certs.join(format!("{identity}.pem")).display().to_string(),
+            "--key".into(),
+            certs.join(format!("{identity}.key")).display().to_string(),
+            "--ca".into(),
+            certs.join("ca.pem").display().to_string(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(all).output())
+            .await
+            .expect("join")
+            .expect("python3 runs (adbc_driver_flightsql and pyarrow: see .ci/run)")
+    }
+
+    fn stdout(out: &std::process::Output) -> String {
+        assert!(out.status.success(), "client failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout.clone()).expect("utf-8")
+    }
+
+    fn sql_actions(r: &Running) -> Vec<serde_json::Value> {
+        let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).unwrap_or_default();
+        log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")).filter(|e| e["action"] == "sql_query").collect()
+    }
+
+    /// Issue 13: Python ADBC lists the released tables, runs a filtered SELECT and a GROUP BY
+    /// and gets exactly the released values; the delivery's tables, other identities and
+    /// malformed SQL are refused with the right codes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn adbc_from_python_queries_the_released_statistics_over_mtls() {
+        let r = start().await;
+        let rel = family_release_2018_2020(&r).await;
+        let t = rel.table("municipal_support_before_after").expect("table");
+        let (period, category) = (t.dims[0], *t.dims.last().expect("dims"));
+        assert_eq!((period, category), ("period", "municipal_support"));
+
+        // The catalog: `latest` and one schema per served range, each with every statistic and
+        // its columns.
+        let listed = stdout(&adbc(&r, "analytics", &["--tables"]).await);
+        let lines: Vec<&str> = listed.lines().collect();
+        assert_eq!(lines.len(), 7 * stats::CATALOGUE.len(), "{listed}");
+        let columns: Vec<&str> = t.dims.iter().copied().chain(regstat_query::output::VALUE_COLUMNS).collect();
+        let want = format!("latest.municipal_support_before_after TABLE {}", columns.join(","));
+        assert!(lines.contains(&want.as_str()), "{want} in {listed}");
+        let whole = format!("d_{}_2018_2020", r.delivery_id);
+        assert!(lines.iter().any(|l| l.starts_with(&format!("{whole}.cohort_flow "))), "{listed}");
+        assert!(!lines.iter().any(|l| l.contains(".persons ") || l.contains(".decisions ")), "no delivery table is listed");
+
+        // A filtered SELECT: exactly the released rows that satisfy it.
+        let dims = t.dims.join(", ");
+        let q = format!("SELECT {dims}, n, suppressed FROM {whole}.municipal_support_before_after WHERE {period} = 'BEFORE' AND (n IS NULL OR n = 0) ORDER BY {dims}");
+        let got = stdout(&adbc(&r, "analytics", &["--sql", &q]).await);
+        let mut rows: Vec<&regstat_query::disclosure::Released> = t.rows.iter().filter(|x| x.values[0] == "BEFORE" && x.n.is_none_or(|n| n == 0)).collect();
+        rows.sort_by(|a, b| a.values.cmp(&b.values));
+        let mut expected = format!("{dims},n,suppressed\n").replace(", ", ",");
+        for x in &rows {
+            let quote = |v: &str| if v.contains(',') || v.contains('"') { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() };
+            let vals: Vec<String> = x.values.iter().map(|v| quote(v)).collect();
+            expected.push_str(&format!("{},{},{}\n", vals.join(","), x.n.map(|n| n.to_string()).unwrap_or_default(), x.suppressed.map(|s| s.code()).unwrap_or_default()));
+        }
+        assert!(rows.iter().any(|x| x.n.is_none()) && rows.iter().any(|x| x.n.is_some()), "the filter keeps shown and hidden cells");
+        assert_eq!(got.replace('"', ""), expected.replace('"', ""));
+
+        // A GROUP BY over the statistic: sums of the published counts only (a hidden count is
+        // NULL, never its value), as a prepared statement.
+        let q = format!(
+            "SELECT {period}, {category}, COALESCE(SUM(n), 0) AS shown_sum, COUNT(n) AS shown, COUNT(*) - COUNT(n) AS hidden, \
+             SUM(CASE WHEN n IS NULL AND suppressed IS NULL THEN 1 ELSE 0 END) AS hidden_without_rule \
+             FROM municipal_support_before_after GROUP BY {period}, {category} ORDER BY {period}, {category}"
+        );
+        let got = stdout(&adbc(&r, "analytics", &["--sql", &q, "--prepared"]).await);
+        let mut groups: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+        for x in &t.rows {
+            let g = groups.entry((x.values[0].clone(), x.values.last().expect("cat").clone())).or_default();
+            g.0 += x.n.unwrap_or(0);
+            g.1 += i64::from(x.n.is_some());
+            g.2 += i64::from(x.n.is_none());
+        }
+        let mut expected = format!("{period},{category},shown_sum,shown,hidden,hidden_without_rule\n");
+        for ((p, c), (sum, shown, hidden)) in &groups {
+            expected.push_str(&format!("{p},{c},{sum},{shown},{hidden},0\n"));
+        }
+        assert!(groups.values().any(|g| g.2 > 0), "some counts are hidden");
+        assert_eq!(got.replace('"', ""), expected);
+
+        // Refusals: the delivery's tables, the linkage identity, malformed SQL, writes.
+        for (identity, q, code, says) in [
+            ("analytics", "SELECT COUNT(*) FROM persons", "(PermissionDenied;", "pseudonymised delivery"),
+            ("analytics", "SELECT * FROM latest.decisions JOIN cohort_flow ON true", "(PermissionDenied;", "pseudonymised delivery"),
+            ("analytics", "SELEC n FROM cohort_flow", "(InvalidArgument;", "Expected"),
+            ("analytics", "SELECT nope FROM cohort_flow", "(InvalidArgument;", "nope"),
+            ("analytics", "SELECT * FROM d_00_2016_2017.cohort_flow", "(NotFound;", "no schema"),
+            ("analytics", "COPY (SELECT 1) TO '/tmp/regstat-sql-copy.csv'", "(PermissionDenied;", "only queries"),
+            ("linkage", "SELECT COUNT(*) FROM cohort_flow", "(PermissionDenied;", ""),
+        ] {
+            let out = adbc(&r, identity, &["--sql", q]).await;
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{q}: {err}");
+            assert!(err.starts_with("flight_sql: ") && err.contains(code) && err.contains(says) && !err.contains("Traceback"), "{q}: {err}");
+        }
+        assert!(!std::path::Path::new("/tmp/regstat-sql-copy.csv").exists(), "COPY wrote nothing");
+
+        // Every statement is in the audit log with its caller: the two executed ones with their
+        // releases and rows, the six refused ones with the reason (the linkage identity is
+        // refused before any SQL is read).
+        let logged = sql_actions(&r);
+        assert!(logged.iter().all(|e| e["actor"] == "analytics"));
+        let (ok, refused): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = logged.iter().partition(|e| e["details"]["refused"].is_null());
+        assert_eq!((ok.len(), refused.len()), (2, 6), "{logged:?}");
+        assert_eq!(ok[0]["details"]["releases"][0]["decision_years"], serde_json::json!([2018, 2020]));
+        assert_eq!(ok[0]["details"]["rows"], serde_json::json!(rows.len()));
+        assert_eq!(refused[0]["details"]["refused"], "PermissionDenied");
+        regstat_server::audit::verify(&r.store.path().join("audit.jsonl")).expect("verifies");
+    }
+
+    /// The same over arrow-flight's Flight SQL client: catalog calls, statements, prepared
+    /// statements; the released values are the ticket's, row for row.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flight_sql_statements_read_exactly_the_release() {
+        use arrow_flight::sql::client::FlightSqlServiceClient;
+        use arrow_flight::sql::{CommandGetDbSchemas, CommandGetTables, SqlInfo};
+        let r = start().await;
+        let ch = channel(&r, "analytics").await;
+        let mut c = FlightSqlServiceClient::new(ch.clone());
+        async fn collect(c: &mut FlightSqlServiceClient<Channel>, info: arrow_flight::FlightInfo) -> Result<Vec<RecordBatch>, String> {
+            let mut out = Vec::new();
+            for e in info.endpoint {
+                let t = e.ticket.expect("ticket");
+                out.extend(c.do_get(t).await.map_err(|e| e.to_string())?.try_collect::<Vec<_>>().await.map_err(|e| e.to_string())?);
+            }
+            Ok(out)
+        }
+        let strings = |b: &[RecordBatch], col: &str| -> Vec<String> {
+            b.iter()
+                .flat_map(|b| {
+                    let a = b.column_by_name(col).expect("column").as_any().downcast_ref::<StringArray>().expect("strings").clone();
+                    (0..arrow::array::Array::len(&a)).map(move |i| a.value(i).to_string())
+                })
+                .collect()
+        };
+        let info = c.get_catalogs().await.expect("catalogs");
+        assert_eq!(strings(&collect(&mut c, info).await.expect("catalogs"), "catalog_name"), ["regstat"]);
+        let info = c.get_db_schemas(CommandGetDbSchemas { catalog: None, db_schema_filter_pattern: None }).await.expect("schemas");
+        let schemas = strings(&collect(&mut c, info).await.expect("schemas"), "db_schema_name");
+        let id = &r.delivery_id;
+        let mut want = vec!["latest".to_string()];
+        want.extend(["2018_2018", "2018_2019", "2018_2020", "2019_2019", "2019_2020", "2020_2020"].map(|y| format!("d_{id}_{y}")));
+        want.sort();
+        let mut got = schemas.clone();
+        got.sort();
+        assert_eq!(got, want);
+        let info = c
+            .get_tables(CommandGetTables {
+                catalog: Some("regstat".into()),
+                db_schema_filter_pattern: Some("latest".into()),
+                table_name_filter_pattern: Some("municipal_support%".into()),
+                table_types: vec![],
+                include_schema: true,
+            })
+            .await
+            .expect("tables");
+        assert_eq!(strings(&collect(&mut c, info).await.expect("tables"), "table_name"), ["municipal_support_before_after"]);
+        let info = c.get_sql_info(vec![SqlInfo::FlightSqlServerReadOnly]).await.expect("sql info");
+        assert_eq!(collect(&mut c, info).await.expect("sql info")[0].num_rows(), 1);
+
+        // SELECT * of a statistic = the ticket's table, row for row (the same release).
+        let rel = family_release_2018_2020(&r).await;
+        let want = rel.table("municipal_support_before_after").expect("table");
+        let info = c.execute(format!("SELECT * FROM d_{id}_2018_2020.municipal_support_before_after"), None).await.expect("plans");
+        let got = regstat_query::output::from_batches("municipal_support_before_after", &collect(&mut c, info).await.expect("runs")).expect("parses");
+        let sorted = |mut v: Vec<regstat_query::disclosure::Released>| {
+            v.sort_by(|a, b| a.values.cmp(&b.values));
+            v
+        };
+        assert_eq!(got.dims, want.dims);
+        assert_eq!(sorted(got.rows), sorted(want.rows.clone()));
+
+        // A prepared statement: its schema before execution, its rows after.
+        let mut p = c.prepare("SELECT COUNT(*) AS cells, COUNT(n) AS shown FROM cohort_flow".into(), None).await.expect("prepares");
+        assert_eq!(p.dataset_schema().expect("schema").fields().len(), 2);
+        let info = p.execute().await.expect("executes");
+        let b = collect(&mut c, info).await.expect("runs");
+        let cells = b[0].column(0).as_any().downcast_ref::<arrow::array::Int64Array>().expect("i64").value(0);
+        let shown = b[0].column(1).as_any().downcast_ref::<arrow::array::Int64Array>().expect("i64").value(0);
+        let flow = rel.table("cohort_flow").expect("cohort_flow");
+        assert_eq!((cells, shown), (flow.rows.len() as i64, flow.rows.iter().filter(|x| x.n.is_some()).count() as i64));
+        p.close().await.expect("closes");
+
+        // Planning releases nothing; executing does, once per family, and is audited.
+        let e = c.execute("SELECT * FROM persons".into(), None).await.expect_err("delivery table");
+        assert!(e.to_string().contains("pseudonymised delivery"), "{e}");
+        let e = c.execute("DROP TABLE cohort_flow".into(), None).await.expect_err("ddl");
+        assert!(e.to_string().contains("only queries") || e.to_string().contains("PermissionDenied"), "{e}");
+        let logged = sql_actions(&r);
+        let refused = logged.iter().filter(|e| !e["details"]["refused"].is_null()).count();
+        assert_eq!((logged.len(), refused), (4, 2), "two executed, two refused: {logged:?}");
+
+        // The service's own tickets keep working beside Flight SQL.
+        let json = format!("{{\"statistic\":\"cohort_flow\",\"delivery_id\":\"{id}\",\"from_year\":2018,\"to_year\":2020}}");
+        let batches: Vec<RecordBatch> = FlightClient::new(ch).do_get(ticket(&json)).await.expect("do_get").try_collect().await.expect("stream");
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), flow.rows.len());
+    }
+
 }

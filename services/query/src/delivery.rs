@@ -81,14 +81,20 @@ impl Delivery {
     /// The newest delivery in the store (by directory modification time).
     pub fn latest(store: &Path) -> Result<Self> {
         let root = store.join("deliveries");
-        let newest = std::fs::read_dir(&root)
-            .map_err(|_| Error::NotFound(format!("no deliveries in {}", root.display())))?
+        let id = Self::latest_id(store)?.ok_or_else(|| Error::NotFound(format!("no deliveries in {}", root.display())))?;
+        Self::open(store, &id)
+    }
+
+    /// The id of the newest delivery in the store (by directory modification time), unverified.
+    pub fn latest_id(store: &Path) -> Result<Option<String>> {
+        let root = store.join("deliveries");
+        let Ok(entries) = std::fs::read_dir(&root) else { return Ok(None) };
+        Ok(entries
             .filter_map(|e| e.ok())
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.file_name().to_string_lossy().into_owned())))
             .max()
-            .ok_or_else(|| Error::NotFound(format!("no deliveries in {}", root.display())))?;
-        Self::open(store, &newest.1)
+            .map(|(_, id)| id))
     }
 
     /// Every delivery in the store (manifests only, not verified), by id.

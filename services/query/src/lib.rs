@@ -14,6 +14,7 @@ pub mod output;
 pub mod report;
 pub mod server;
 pub mod service;
+pub mod sql;
 pub mod stats;
 
 pub use error::{Error, Result};

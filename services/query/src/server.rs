@@ -107,7 +107,7 @@ pub struct BoundQuery {
     pub state: Arc<QueryState>,
     listener: TcpListener,
     tls: Option<TlsMaterial>,
-    access: Access,
+    service: QueryService,
 }
 
 impl std::fmt::Debug for BoundQuery {
@@ -122,7 +122,8 @@ pub async fn build(config: QueryConfig) -> Result<BoundQuery, BuildError> {
     crate::service::clean_stale_staging(&config.out.join("runs")).map_err(|e| BuildError::Config(format!("{}: {e}", config.out.display())))?;
     let state = Arc::new(QueryState::new(config.store, config.out, config.policy, audit));
     let (listener, local_addr) = regstat_server::bind(config.listen).await?;
-    Ok(BoundQuery { local_addr, state, listener, tls: config.tls, access: config.access })
+    let service = QueryService::new(state.clone(), config.access).map_err(|e| BuildError::Config(format!("SQL engine: {e}")))?;
+    Ok(BoundQuery { local_addr, state, listener, tls: config.tls, service })
 }
 
 impl BoundQuery {
@@ -133,7 +134,7 @@ impl BoundQuery {
         }
         let (router, _health) =
             regstat_server::with_health_and_reflection(builder, &["regstat.query.v1.Query", "arrow.flight.protocol.FlightService"]).await?;
-        let service = QueryService::new(self.state.clone(), self.access.clone());
+        let service = self.service;
         let router = router.add_service(QueryServer::new(service.clone())).add_service(FlightServiceServer::new(service));
         tracing::info!(addr = %self.local_addr, "query serving");
         regstat_server::serve(router, self.listener, shutdown).await

@@ -35,6 +35,7 @@ use crate::engine::{Engine, Years};
 use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::output::{self, Release};
+use crate::sql::{is_flight_sql, SqlService};
 use crate::stats;
 
 impl From<Error> for Status {
@@ -226,7 +227,7 @@ impl QueryState {
         Ok(())
     }
 
-    fn record(&self, caller: &str, action: &str, details: serde_json::Value) -> Result<String, Status> {
+    pub(crate) fn record(&self, caller: &str, action: &str, details: serde_json::Value) -> Result<String, Status> {
         self.audit.append(caller, action, details).map_err(|e| {
             tracing::error!(error = %e, "audit log refused the entry");
             Status::internal("the audit log refused the entry: nothing is released")
@@ -346,11 +347,14 @@ pub fn clean_stale_staging(runs: &Path) -> std::io::Result<usize> {
 pub struct QueryService {
     state: Arc<QueryState>,
     access: Access,
+    /// Flight SQL over the released statistics: Flight calls carrying a Flight SQL message.
+    sql: SqlService,
 }
 
 impl QueryService {
-    pub fn new(state: Arc<QueryState>, access: Access) -> Self {
-        QueryService { state, access }
+    pub fn new(state: Arc<QueryState>, access: Access) -> Result<Self, Error> {
+        let sql = SqlService::new(state.clone(), access.clone())?;
+        Ok(QueryService { state, access, sql })
     }
 
     async fn compute(&self, t: &ComputeTicket, caller: &str) -> Result<(Arc<Release>, String, Years), Status> {
@@ -467,6 +471,9 @@ impl FlightService for QueryService {
     /// Descriptor `CMD` = the JSON ticket, or `PATH [statistic]`.
     async fn get_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
         self.access.check(&request, "GetFlightInfo")?;
+        if is_flight_sql(&request.get_ref().cmd) {
+            return self.sql.forward_get_flight_info(request).await;
+        }
         let d = request.get_ref().clone();
         let mut t = match d.path.as_slice() {
             [statistic] => ComputeTicket { statistic: statistic.clone(), ..Default::default() },
@@ -500,6 +507,9 @@ impl FlightService for QueryService {
     /// One statistic, disclosure-controlled, as Arrow. Recorded in the audit log.
     async fn do_get(&self, request: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
         self.access.check(&request, "DoGet")?;
+        if is_flight_sql(&request.get_ref().ticket) {
+            return self.sql.forward_do_get(request).await;
+        }
         let caller = self.access.caller(&request);
         let t = parse_ticket(request.get_ref().ticket.as_ref())?;
         let (rel, delivery_id, years) = self.compute(&t, &caller).await?;
@@ -534,12 +544,14 @@ impl FlightService for QueryService {
 
     async fn do_action(&self, request: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {
         self.access.check(&request, "DoAction")?;
-        Err(Status::invalid_argument("no actions: use the regstat.query.v1.Query service"))
+        // The only actions are Flight SQL's (prepared statements); the rest of the service is
+        // regstat.query.v1.Query.
+        self.sql.forward_do_action(request).await
     }
 
     async fn list_actions(&self, request: Request<Empty>) -> Result<Response<Self::ListActionsStream>, Status> {
         self.access.check(&request, "ListActions")?;
-        Ok(Response::new(stream::empty().boxed()))
+        self.sql.forward_list_actions(request).await
     }
 }
 
