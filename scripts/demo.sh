@@ -42,7 +42,9 @@ pids+=($!)
 "$BIN/sos-register" --listen "$SOS_ADDR" --metrics-listen "${METRICS[1]}" --extracts "$DATA_DIR/sos" --state "$STATE_DIR/sos-register" $(tls sos-register) \
   >"$STATE_DIR/sos-register/service.log" 2>&1 &
 pids+=($!)
-"$BIN/linkage" --metrics-listen "${METRICS[2]}" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-store "$STATE_DIR/query" \
+# The linkage service pushes deliveries to the query service over Arrow Flight (mutual TLS):
+# the two share no directory (SPEC §2).
+"$BIN/linkage" --metrics-listen "${METRICS[2]}" serve --listen "$LINK_ADDR" --state "$STATE_DIR/linkage" --query-addr "$QUERY_ADDR" \
   --fk-addr "$FK_ADDR" --sos-addr "$SOS_ADDR" --master-secret-file "$SECRET" $(tls linkage) \
   >"$STATE_DIR/linkage/service.log" 2>&1 &
 pids+=($!)

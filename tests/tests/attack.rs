@@ -1545,7 +1545,7 @@ async fn link_two_deliveries() -> Linked {
     let linkage_server = linkage::build(linkage::LinkageConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         state: state.join("linkage"),
-        query_store: state.join("query"),
+        target: linkage::runner::DeliveryTarget::Store(state.join("query")),
         upstreams,
         master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
         tls: Some(material),

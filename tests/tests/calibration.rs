@@ -55,7 +55,7 @@ async fn delivery_of_default_data(dir: &Path) -> regstat_query::delivery::Delive
     let linker = std::sync::Arc::new(linkage::runner::Linker::new(
         linkage::runner::Upstreams::new(addrs[0], addrs[1], None),
         regstat_pseudo::MasterSecret::from_file(&dir.join("secret")).expect("secret"),
-        dir.join("query"),
+        linkage::runner::DeliveryTarget::Store(dir.join("query")),
         std::sync::Arc::new(linkage::audit::AuditLog::open(&dir.join("audit.jsonl")).expect("audit")),
     ));
     let params = linkage::job::JobParams::new("calibration", 1, 2018, 2020, &[]).expect("params");

@@ -249,7 +249,7 @@ fn kubernetes_manifests_name_only_what_the_build_has() {
         assert_eq!(Some(&s(&grpc["port"]).parse::<u16>().expect("port")), grpc_ports.get(&app), "Service {app}");
     }
     // The peers the configs call are Services on those ports.
-    for (file, key, app) in [("linkage.toml", "fk_addr", "fk-registry"), ("linkage.toml", "sos_addr", "sos-register"), ("scheduler.toml", "linkage_addr", "linkage"), ("scheduler.toml", "query_addr", "query")] {
+    for (file, key, app) in [("linkage.toml", "fk_addr", "fk-registry"), ("linkage.toml", "sos_addr", "sos-register"), ("linkage.toml", "query_addr", "query"), ("scheduler.toml", "linkage_addr", "linkage"), ("scheduler.toml", "query_addr", "query")] {
         let v = config_table(&deploy("config").join(file))[key].as_str().expect("addr").to_string();
         assert_eq!(v, format!("{app}:{}", grpc_ports[app]), "{file}: {key}");
     }
@@ -292,11 +292,46 @@ fn network_policies_allow_exactly_the_edges_of_the_spec() {
         ("scheduler", "linkage", 50053),
         ("scheduler", "query", 50054),
         ("analytics", "query", 50054),
+        ("linkage", "query", 50054),
     ]
     .into_iter()
     .map(|(a, b, p)| (a.to_string(), b.to_string(), p))
     .collect();
     assert_eq!(edges, want);
+}
+
+/// SPEC §2: the agencies share no storage. The linkage service delivers over Arrow Flight, so
+/// no volume (compose) or claim (Kubernetes) is mounted by both linkage and query, and the
+/// linkage config names the query service's address, not a store.
+#[test]
+fn linkage_and_query_share_no_storage() {
+    let mut compose = yaml_docs(&deploy("compose.yaml")).remove(0);
+    compose.apply_merge().expect("compose merge keys");
+    let volumes_of = |svc: &str| -> BTreeSet<String> {
+        compose["services"][svc]["volumes"].as_sequence().into_iter().flatten().map(|m| s(m).split(':').next().unwrap_or_default().to_string()).collect()
+    };
+    let (l, q) = (volumes_of("linkage"), volumes_of("query"));
+    let shared: Vec<&String> = l.intersection(&q).filter(|v| *v != "certs").collect();
+    assert!(shared.is_empty(), "compose: linkage and query share {shared:?}");
+    let claims_of = |app: &str| -> BTreeSet<String> {
+        k8s_docs()
+            .into_iter()
+            .filter(|(_, d)| d["kind"] == "Deployment" && d["metadata"]["name"] == app)
+            .flat_map(|(_, d)| {
+                d["spec"]["template"]["spec"]["volumes"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (l, q) = (claims_of("linkage"), claims_of("query"));
+    assert!(!l.is_empty() && !q.is_empty(), "both Deployments have claims: {l:?} {q:?}");
+    assert!(l.is_disjoint(&q), "Kubernetes: linkage and query share {:?}", l.intersection(&q).collect::<Vec<_>>());
+    let linkage = config_table(&deploy("config").join("linkage.toml"));
+    assert!(linkage.get("query_store").is_none() && linkage.get("query_addr").is_some(), "linkage.toml pushes to the query service");
 }
 
 #[test]

@@ -92,7 +92,7 @@ impl Stack {
         let config = linkage::LinkageConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state: state.join("linkage"),
-            query_store: state.join("query"),
+            target: linkage::runner::DeliveryTarget::Store(state.join("query")),
             upstreams: linkage::runner::Upstreams {
                 // A registry that stays down fails the job after a short retry budget.
                 backoff: regstat_server::retry::Backoff {

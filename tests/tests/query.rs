@@ -900,4 +900,92 @@ mod api {
         assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), flow.rows.len());
     }
 
+
+    /// Issue 12 item 1: deliveries reach the query service over Arrow Flight (`DoPut`), from
+    /// the linkage identity only; verified against the manifest, stored atomically, idempotent;
+    /// a push that does not match or is cut off leaves nothing visible.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_linkage_identity_pushes_deliveries_over_flight_and_nothing_else_can() {
+        use linkage::delivery::{flight_data, prepare, push, KeyInfo};
+        let r = start().await;
+        let tables = fixture();
+        let key = || KeyInfo { project: "pushed".into(), version: 1, fingerprint: "1".into() };
+        let params = |from, to| linkage::job::JobParams::new("pushed", 1, from, to, &[]).expect("params");
+        let p = prepare(&tables, &params(2018, 2020), key(), vec![]).expect("prepares");
+        let visible = || -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(r.store.path().join("deliveries")).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+            v.sort();
+            v
+        };
+        let before = visible();
+        assert_eq!(before, vec![r.delivery_id.clone()]);
+
+        // Analytics and the operator may not deliver.
+        for who in ["analytics", "operator"] {
+            let e = push(&mut FlightClient::new(channel(&r, who).await), &p, &tables).await.expect_err("refused");
+            assert!(format!("{e:?}").contains("PermissionDenied"), "{who}: {e:?}");
+        }
+        // The linkage service does: every table verified and stored, the answer says what.
+        let mut c = FlightClient::new(channel(&r, "linkage").await);
+        let a = push(&mut c, &p, &tables).await.expect("stored");
+        assert!(a.newly_stored);
+        let rows: Vec<(String, u64)> = a.files.iter().map(|f| (f.name.clone(), f.rows)).collect();
+        let want: Vec<(String, u64)> = tables.iter().map(|(n, b)| (format!("{n}.parquet"), b.num_rows() as u64)).collect();
+        assert_eq!(rows, want);
+        let d = Delivery::open(r.store.path(), &p.delivery_id).expect("opens and verifies every file");
+        for (n, b) in &tables {
+            let file = std::fs::File::open(d.dir.join(format!("{n}.parquet"))).expect("file");
+            let read: Vec<RecordBatch> = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader").collect::<Result<_, _>>().expect("batches");
+            assert_eq!(arrow::compute::concat_batches(&b.schema(), &read).expect("concat"), *b, "{n} arrived unchanged");
+        }
+        // The same delivery computes the same statistics as one stored in-process.
+        let pushed = Engine::new(&d, Years::new(2018, 2020).expect("years")).await.expect("engine").compute(stats::find("cohort_flow").expect("statistic")).await.expect("computes");
+        let local = Engine::new(&Delivery::open(r.store.path(), &r.delivery_id).expect("local"), Years::new(2018, 2020).expect("years"))
+            .await
+            .expect("engine")
+            .compute(stats::find("cohort_flow").expect("statistic"))
+            .await
+            .expect("computes");
+        let counts = |t: &Table| t.rows.iter().map(|r| (r.values.clone(), r.n, r.denominator)).collect::<Vec<_>>();
+        assert_eq!(counts(&pushed), counts(&local));
+        // Pushing it again changes nothing.
+        let again = push(&mut c, &p, &tables).await.expect("idempotent");
+        assert!(!again.newly_stored);
+        assert_eq!(again.files, a.files);
+
+        // A table that does not match its manifest: DATA_LOSS, nothing visible.
+        let p2 = prepare(&tables, &params(2019, 2020), key(), vec![]).expect("prepares");
+        let mut short = tables.clone();
+        let persons = short["persons"].clone();
+        short.insert("persons", persons.slice(0, persons.num_rows() - 1));
+        let e = push(&mut c, &p2, &short).await.expect_err("does not match");
+        assert!(format!("{e:?}").contains("DataLoss") && format!("{e:?}").contains("persons.parquet"), "{e:?}");
+        // A push cut off after the first table: nothing visible either.
+        let cut = c.do_put(futures::StreamExt::take(flight_data(&p2, &tables), 3)).await;
+        let e = match cut {
+            Err(e) => e,
+            Ok(s) => s.try_collect::<Vec<_>>().await.expect_err("cut off"),
+        };
+        assert!(format!("{e:?}").contains("DataLoss"), "{e:?}");
+        // A manifest that is not its id's.
+        let mut forged = p2.clone();
+        forged.json = String::from_utf8(p2.json.clone()).expect("utf-8").replace("\"to_year\":2020", "\"to_year\":2021").into_bytes();
+        let e = push(&mut c, &forged, &tables).await.expect_err("forged");
+        assert!(format!("{e:?}").contains("is not its manifest's"), "{e:?}");
+        let mut after = before.clone();
+        after.push(p.delivery_id.clone());
+        after.sort();
+        assert_eq!(visible(), after, "only the good delivery became visible; no staging left");
+
+        // The new delivery is served; the push is in the audit log with the linkage identity.
+        let list = QueryClient::new(channel(&r, "analytics").await).list_deliveries(pb::ListDeliveriesRequest {}).await.expect("list").into_inner();
+        assert!(list.deliveries.iter().any(|x| x.delivery_id == p.delivery_id && x.project == "pushed"));
+        let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).expect("log");
+        let received: Vec<serde_json::Value> =
+            log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")).filter(|e| e["action"] == "delivery_received").collect();
+        assert_eq!(received.len(), 2);
+        assert!(received.iter().all(|e| e["actor"] == "linkage" && e["details"]["delivery_id"] == p.delivery_id.as_str()));
+        assert_eq!((received[0]["details"]["newly_stored"].as_bool(), received[1]["details"]["newly_stored"].as_bool()), (Some(true), Some(false)));
+    }
+
 }

@@ -130,27 +130,8 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
     let fk = start_registry(fk_cfg(), &certs, "fk-registry", None).await;
     let sos = start_registry(sos_register::test_config(&data.join("sos"), &state.join("sos-register")), &certs, "sos-register", None).await;
     let material = TlsMaterial::from_dir(&certs, "linkage").expect("cert");
-    let (fk_addr, sos_addr) = (fk.addr, sos.addr);
-    let start_linkage = |addr: SocketAddr| {
-        let mut upstreams = linkage::runner::Upstreams::new(fk_addr, sos_addr, Some(material.clone()));
-        upstreams.backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_millis(500), budget: Duration::from_secs(30) };
-        let config = linkage::LinkageConfig {
-            listen: addr,
-            state: state.join("linkage"),
-            query_store: state.join("query"),
-            upstreams,
-            master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
-            tls: Some(material.clone()),
-            access: Access::new(linkage::server::linkage_policy()),
-        };
-        async move {
-            let server = linkage::build(config).await.expect("linkage builds");
-            spawn(server.local_addr, |rx| async move {
-                server.run(async move { let _ = rx.await; }).await.expect("serves")
-            })
-        }
-    };
-    let linkage = start_linkage(SocketAddr::from(([127, 0, 0, 1], 0))).await;
+    // The query service first: the linkage service pushes its deliveries to it over Arrow
+    // Flight (no directory is shared between them).
     let query_server = regstat_query::server::build(regstat_query::server::QueryConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         store: state.join("query"),
@@ -165,6 +146,27 @@ async fn a_scheduled_production_survives_a_registry_restart_and_never_overwrites
         query_server.run(async move { let _ = rx.await; }).await.expect("serves")
     });
 
+    let (fk_addr, sos_addr, query_addr) = (fk.addr, sos.addr, query.addr);
+    let start_linkage = |addr: SocketAddr| {
+        let mut upstreams = linkage::runner::Upstreams::new(fk_addr, sos_addr, Some(material.clone()));
+        upstreams.backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_millis(500), budget: Duration::from_secs(30) };
+        let config = linkage::LinkageConfig {
+            listen: addr,
+            state: state.join("linkage"),
+            target: linkage::runner::DeliveryTarget::Query(query_addr.into()),
+            upstreams,
+            master: regstat_pseudo::MasterSecret::from_file(&secret).expect("secret"),
+            tls: Some(material.clone()),
+            access: Access::new(linkage::server::linkage_policy()),
+        };
+        async move {
+            let server = linkage::build(config).await.expect("linkage builds");
+            spawn(server.local_addr, |rx| async move {
+                server.run(async move { let _ = rx.await; }).await.expect("serves")
+            })
+        }
+    };
+    let linkage = start_linkage(SocketAddr::from(([127, 0, 0, 1], 0))).await;
     let operator = TlsMaterial::from_dir(&certs, "operator").expect("cert");
     let linkage_addr = linkage.addr;
     let schedule = |from, to| {

@@ -102,7 +102,7 @@ pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years:
     let config = linkage::LinkageConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         state: work.join("linkage"),
-        query_store: work.join("query"),
+        target: linkage::runner::DeliveryTarget::Store(work.join("query")),
         upstreams: linkage::runner::Upstreams::new(addrs[0], addrs[1], Some(material.clone())),
         master: MasterSecret::from_file(&secret)?,
         tls: Some(material),

@@ -2,6 +2,7 @@
 //! validation, and loading CSV/Parquet extracts into Arrow with a quarantine of rejected rows.
 pub mod changes;
 pub mod codes;
+pub mod delivery;
 mod error;
 mod load;
 pub mod schema;

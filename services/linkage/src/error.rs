@@ -10,6 +10,9 @@ pub enum Error {
     /// A registry could not be reached or failed mid-transfer.
     #[error("registry {service} unavailable: {reason}")]
     Registry { service: &'static str, reason: String },
+    /// The query service could not be reached or refused the delivery.
+    #[error("delivering to the query service: {0}")]
+    Delivery(String),
     /// Writing the delivery or the audit log failed.
     #[error("writing {what}: {reason}")]
     Storage { what: String, reason: String },
@@ -33,7 +36,7 @@ impl From<Error> for tonic::Status {
         match e {
             Error::BadRequest(m) => tonic::Status::invalid_argument(m),
             Error::NotFound(m) => tonic::Status::not_found(format!("no such job: {m}")),
-            e @ Error::Registry { .. } => tonic::Status::unavailable(e.to_string()),
+            e @ (Error::Registry { .. } | Error::Delivery(_)) => tonic::Status::unavailable(e.to_string()),
             e @ (Error::Storage { .. } | Error::Audit(_)) => {
                 tracing::error!(error = %e, "storage failure");
                 tonic::Status::internal("storage failure (see the linkage service's log)")

@@ -53,6 +53,26 @@ fn transient(e: &FlightError) -> bool {
     }
 }
 
+/// Where a job's delivery goes.
+#[derive(Debug, Clone)]
+pub enum DeliveryTarget {
+    /// Pushed to the query service over Arrow Flight (`DoPut`, mutual TLS with the upstreams'
+    /// material): the deployment's way, no storage shared with the query side (SPEC §2).
+    Query(Authority),
+    /// Stored in a local store directory by the same code the query service stores a push with
+    /// (a single-host setup, in-process tests, benchmarks).
+    Store(PathBuf),
+}
+
+impl std::fmt::Display for DeliveryTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryTarget::Query(a) => write!(f, "query service at {a}"),
+            DeliveryTarget::Store(p) => write!(f, "store {}", p.display()),
+        }
+    }
+}
+
 struct JobEntry {
     progress: watch::Receiver<JobProgress>,
     result: Arc<Mutex<Option<JobResult>>>,
@@ -62,7 +82,7 @@ struct JobEntry {
 pub struct Linker {
     upstreams: Upstreams,
     master: MasterSecret,
-    store: PathBuf,
+    target: DeliveryTarget,
     audit: Arc<AuditLog>,
     jobs: Mutex<HashMap<String, JobEntry>>,
     next: std::sync::atomic::AtomicU64,
@@ -70,7 +90,7 @@ pub struct Linker {
 
 impl std::fmt::Debug for Linker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Linker").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Linker").field("target", &self.target).finish_non_exhaustive()
     }
 }
 
@@ -79,8 +99,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Linker {
-    pub fn new(upstreams: Upstreams, master: MasterSecret, store: PathBuf, audit: Arc<AuditLog>) -> Self {
-        Linker { upstreams, master, store, audit, jobs: Mutex::new(HashMap::new()), next: 1.into() }
+    pub fn new(upstreams: Upstreams, master: MasterSecret, target: DeliveryTarget, audit: Arc<AuditLog>) -> Self {
+        Linker { upstreams, master, target, audit, jobs: Mutex::new(HashMap::new()), next: 1.into() }
+    }
+
+    pub fn target(&self) -> &DeliveryTarget {
+        &self.target
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -119,8 +143,8 @@ impl Linker {
                         "linkage",
                         "delivery_published",
                         serde_json::json!({
-                            "job_id": id, "delivery_id": p.delivery_id,
-                            "inputs": p.manifest.inputs, "files": p.manifest.files, "key": p.manifest.key,
+                            "job_id": id, "delivery_id": p.delivery_id, "location": p.location, "newly_stored": p.newly_stored,
+                            "inputs": p.manifest.inputs, "files": p.stored, "key": p.manifest.key,
                         }),
                     );
                     tracing::info!(job_id = %id, delivery_id = %p.delivery_id, "job succeeded");
@@ -128,7 +152,7 @@ impl Linker {
                         job_id: id.clone(),
                         state: JobState::Succeeded as i32,
                         delivery_id: p.delivery_id,
-                        manifest_path: p.manifest_path.display().to_string(),
+                        manifest_path: p.location.clone(),
                         error: String::new(),
                     }
                 }
@@ -275,11 +299,42 @@ impl Linker {
             .map_err(|e| Error::Internal(e.to_string()))??;
 
         step("publish", 0.9, moved);
-        let store = self.store.clone();
         let params_owned = params.clone();
-        tokio::task::spawn_blocking(move || delivery::publish(&store, &tables, &params_owned, key_info, inputs))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+        let (tables, prepared) = tokio::task::spawn_blocking(move || {
+            let p = delivery::prepare(&tables, &params_owned, key_info, inputs);
+            (tables, p)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        let prepared = prepared?;
+        match &self.target {
+            DeliveryTarget::Store(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || delivery::store_prepared(&store, prepared, &tables))
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?
+            }
+            DeliveryTarget::Query(addr) => {
+                let channel = regstat_server::retry::channel(addr, self.upstreams.tls.as_ref(), "query", self.upstreams.deadlines)
+                    .map_err(|e| Error::Delivery(e.to_string()))?;
+                let tables = Arc::new(tables);
+                // A push is idempotent (the id names the content): a retried push stores once.
+                let answer = retry("query delivery", backoff, transient, || {
+                    let (channel, tables, prepared) = (channel.clone(), tables.clone(), &prepared);
+                    async move { delivery::push(&mut arrow_flight::FlightClient::new(channel), prepared, &tables).await }
+                })
+                .await
+                .map_err(|e| Error::Delivery(e.to_string()))?;
+                tracing::info!(delivery_id = %answer.delivery_id, newly_stored = answer.newly_stored, "delivery pushed to the query service");
+                Ok(Published {
+                    location: format!("query:{addr}/deliveries/{}", prepared.delivery_id),
+                    delivery_id: prepared.delivery_id,
+                    manifest: prepared.manifest,
+                    stored: answer.files,
+                    newly_stored: answer.newly_stored,
+                })
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use regstat_server::{Access, ServeError};
 use tokio::net::TcpListener;
 
 use crate::audit::AuditLog;
-use crate::runner::{Linker, Upstreams};
+use crate::runner::{DeliveryTarget, Linker, Upstreams};
 use crate::service::LinkageService;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -22,9 +22,15 @@ pub struct LinkageArgs {
     /// This service's state directory (STATE_DIR/linkage): the audit log.
     #[arg(long, env = "LINKAGE_STATE_DIR")]
     pub state: PathBuf,
-    /// The query side's store (STATE_DIR/query): deliveries are published under `deliveries/`.
+    /// The query service as host:port: deliveries are pushed to it over Arrow Flight (`DoPut`,
+    /// mutual TLS). The deployment's way: no storage is shared with the query side.
+    /// Exactly one of `--query-addr` and `--query-store` is given.
+    #[arg(long, env = "LINKAGE_QUERY_ADDR")]
+    pub query_addr: Option<regstat_server::retry::Authority>,
+    /// Instead of pushing: a store directory that deliveries are written into, as the query
+    /// service would store them (a single host with one file system; development).
     #[arg(long, env = "LINKAGE_QUERY_STORE")]
-    pub query_store: PathBuf,
+    pub query_store: Option<PathBuf>,
     /// fk-registry as host:port (a DNS name or an IP address).
     #[arg(long, env = "LINKAGE_FK_ADDR", default_value = "127.0.0.1:50051")]
     pub fk_addr: regstat_server::retry::Authority,
@@ -54,6 +60,8 @@ pub enum BuildError {
     Audit(#[from] crate::audit::AuditError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 impl LinkageArgs {
@@ -70,7 +78,8 @@ impl LinkageArgs {
 pub struct LinkageConfig {
     pub listen: SocketAddr,
     pub state: PathBuf,
-    pub query_store: PathBuf,
+    /// Where deliveries go.
+    pub target: DeliveryTarget,
     pub upstreams: Upstreams,
     pub master: MasterSecret,
     pub tls: Option<TlsMaterial>,
@@ -97,7 +106,12 @@ impl LinkageConfig {
         Ok(LinkageConfig {
             listen: a.listen,
             state: a.state,
-            query_store: a.query_store,
+            target: match (a.query_addr, a.query_store) {
+                (Some(addr), None) => DeliveryTarget::Query(addr),
+                (None, Some(store)) => DeliveryTarget::Store(store),
+                (None, None) => return Err(BuildError::Config("give the query service's address (--query-addr) or a store (--query-store)".into())),
+                (Some(_), Some(_)) => return Err(BuildError::Config("give either --query-addr or --query-store, not both".into())),
+            },
             upstreams: Upstreams { fk: a.fk_addr, sos: a.sos_addr, tls: tls.clone(), deadlines, backoff },
             master,
             tls,
@@ -123,8 +137,9 @@ impl std::fmt::Debug for BoundLinkage {
 
 pub async fn build(config: LinkageConfig) -> Result<BoundLinkage, BuildError> {
     let audit = Arc::new(AuditLog::open(&config.state.join("audit.jsonl"))?);
-    let linker = Arc::new(Linker::new(config.upstreams, config.master, config.query_store, audit));
+    let linker = Arc::new(Linker::new(config.upstreams, config.master, config.target, audit));
     let (listener, local_addr) = regstat_server::bind(config.listen).await?;
+    tracing::info!(deliveries = %linker.target(), "deliveries go to");
     Ok(BoundLinkage { local_addr, linker, listener, tls: config.tls, access: config.access })
 }
 

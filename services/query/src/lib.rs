@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod ledger;
 pub mod output;
+pub mod receive;
 pub mod report;
 pub mod server;
 pub mod service;

@@ -70,10 +70,22 @@ pub enum BuildError {
     Config(String),
 }
 
+/// What the analytics identities may call: read statistics (gRPC, Flight tickets, Flight SQL)
+/// and run productions. Not `DoPut`.
+pub const ANALYTICS_RPCS: [&str; 10] =
+    ["ListStatistics", "ListDeliveries", "RunProduction", "ListFlights", "GetFlightInfo", "GetSchema", "DoGet", "DoAction", "ListActions", "FlightSql"];
+
+/// The identity that delivers (`DoPut`) and nothing else.
+pub const LINKAGE_IDENTITY: &str = "linkage";
+
 /// Who may call what: the analytics identities read statistics and run productions; the
-/// operator (the scheduler) runs productions too.
+/// operator (the scheduler) runs productions too; the linkage service pushes deliveries.
 pub fn query_policy() -> IdentityPolicy {
-    IdentityPolicy::new().allow("*", &[ANALYTICS_IDENTITY]).allow("RunProduction", &[OPERATOR_IDENTITY])
+    ANALYTICS_RPCS
+        .iter()
+        .fold(IdentityPolicy::new(), |p, rpc| p.allow(rpc, &[ANALYTICS_IDENTITY]))
+        .allow("RunProduction", &[OPERATOR_IDENTITY])
+        .allow("DoPut", &[LINKAGE_IDENTITY])
 }
 
 #[derive(Debug)]
@@ -120,6 +132,10 @@ pub async fn build(config: QueryConfig) -> Result<BoundQuery, BuildError> {
     std::fs::create_dir_all(&config.store).map_err(|e| BuildError::Config(format!("{}: {e}", config.store.display())))?;
     let audit = Arc::new(AuditLog::open(&config.store.join("audit.jsonl"))?);
     crate::service::clean_stale_staging(&config.out.join("runs")).map_err(|e| BuildError::Config(format!("{}: {e}", config.out.display())))?;
+    let removed = regstat_contract::delivery::clean_incoming(&config.store).map_err(|e| BuildError::Config(format!("{}: {e}", config.store.display())))?;
+    if removed > 0 {
+        tracing::warn!(removed, "removed the staging directories of interrupted deliveries");
+    }
     let state = Arc::new(QueryState::new(config.store, config.out, config.policy, audit));
     let (listener, local_addr) = regstat_server::bind(config.listen).await?;
     let service = QueryService::new(state.clone(), config.access).map_err(|e| BuildError::Config(format!("SQL engine: {e}")))?;

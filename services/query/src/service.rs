@@ -534,8 +534,21 @@ impl FlightService for QueryService {
         Ok(Response::new(FlightDataEncoderBuilder::new().with_schema(schema).build(input).map_err(Status::from).boxed()))
     }
 
-    async fn do_put(&self, _r: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
-        Err(Status::unimplemented("the query service does not accept data"))
+    /// A delivery pushed by the linkage service (the only identity allowed to; see
+    /// [`crate::receive`]). Answers one `PutResult` whose `app_metadata` is the JSON of what was
+    /// stored: `{"delivery_id", "newly_stored", "files": [{name, rows, content_sha256, bytes,
+    /// sha256}]}`. Recorded in the audit log.
+    async fn do_put(&self, request: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
+        self.access.check(&request, "DoPut")?;
+        let caller = self.access.caller(&request);
+        let stored = crate::receive::receive(self.state.store.clone(), request.into_inner()).await.inspect_err(|s| {
+            tracing::warn!(code = ?s.code(), message = %s.message(), "delivery refused");
+        })?;
+        let answer = serde_json::json!({"delivery_id": stored.delivery_id, "newly_stored": stored.newly_stored, "files": stored.files});
+        self.state.record(&caller, "delivery_received", answer.clone())?;
+        tracing::info!(delivery_id = %stored.delivery_id, newly_stored = stored.newly_stored, "delivery received");
+        let result = PutResult { app_metadata: serde_json::to_vec(&answer).map_err(|e| Status::internal(e.to_string()))?.into() };
+        Ok(Response::new(stream::iter([Ok(result)]).boxed()))
     }
 
     async fn do_exchange(&self, _r: Request<Streaming<FlightData>>) -> Result<Response<Self::DoExchangeStream>, Status> {
