@@ -173,6 +173,24 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
         drop(d);
     }
 
+    // Beside it: the same loads with the row checks and the duplicate sets on one thread.
+    for format in [FormatPreference::Csv, FormatPreference::Parquet] {
+        reset_peak();
+        let opts = LoadOptions { format, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
+        let path = regstat_contract::source_path(&sos_dir, Dataset::Interventions, format)?;
+        let t = Instant::now();
+        let d = regstat_contract::load_file_threads(&path, Dataset::Interventions, &quarantine, &opts, 1).context("loading interventions")?;
+        let seconds = t.elapsed().as_secs_f64();
+        let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
+        table.push(Row {
+            stage: format!("load + validate interventions ({name}), checks on one thread"),
+            seconds,
+            rows: d.report.rows_read,
+            bytes: file_size(&d.report.source_file),
+            peak_mib: peak_mib(),
+        });
+    }
+
     let mut loaded = None;
     for format in [FormatPreference::Csv, FormatPreference::Parquet] {
         drop(loaded.take()); // free the previous format's data before measuring this one
@@ -183,7 +201,7 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
         let seconds = t.elapsed().as_secs_f64();
         let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
         table.push(Row {
-            stage: format!("load + validate interventions ({name})"),
+            stage: format!("load + validate interventions ({name}), checks on every core"),
             seconds,
             rows: d.report.rows_read,
             bytes: file_size(&d.report.source_file),

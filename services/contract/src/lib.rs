@@ -10,7 +10,7 @@ pub mod validate;
 
 pub use error::{LoadError, Result};
 pub use load::{
-    effective_reference_date, load_dataset, load_file, sha256_file, source_path, DatasetReport, FormatPreference, LoadOptions,
+    effective_reference_date, load_dataset, load_file, load_file_threads, sha256_file, source_path, DatasetReport, FormatPreference, LoadOptions,
     LoadedDataset,
 };
 pub use schema::{Dataset, Register, TimeAxis};

@@ -143,18 +143,26 @@ fn empty_dataset(dir: &Path, dataset: Dataset, quarantine_dir: &Path) -> Result<
     sink.finish("absent", String::new())
 }
 
-/// Load one file (format from its extension).
+/// Load one file (format from its extension). Rows are checked on every core
+/// ([`par_map`]); the result is the same as a load on one thread.
 pub fn load_file(
     path: &Path,
     dataset: Dataset,
     quarantine_dir: &Path,
     opts: &LoadOptions,
 ) -> Result<LoadedDataset> {
+    load_file_threads(path, dataset, quarantine_dir, opts, std::thread::available_parallelism().map_or(1, |n| n.get()).min(16))
+}
+
+/// [`load_file`] with the checks on `threads` threads (1: the sequential load, for comparison;
+/// the result is the same for every count).
+pub fn load_file_threads(path: &Path, dataset: Dataset, quarantine_dir: &Path, opts: &LoadOptions, threads: usize) -> Result<LoadedDataset> {
     let reference = effective_reference_date(path, opts)?;
     std::fs::create_dir_all(quarantine_dir)
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
     let mut sink = Sink::new(dataset, path, &qpath, reference, opts.batch_rows)?;
+    sink.set_threads(threads);
     let is_parquet = path.extension().is_some_and(|e| e == "parquet");
     if is_parquet {
         read_parquet(path, dataset, &mut sink)?;
@@ -236,36 +244,107 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
         index.push(pos);
     }
     let width = header.len();
-    let mut rec = csv::ByteRecord::new();
-    let mut row_number = 0u64;
-    while rdr.read_byte_record(&mut rec).map_err(unreadable)? {
-        row_number += 1;
-        if rec.len() != width {
-            sink.reject(
-                row_number,
-                &Defect::new(Reason::MalformedRow, "", "wrong number of fields"),
-            )?;
-            continue;
-        }
-        // At most 9 contract columns per dataset.
-        let mut fields: [Option<&str>; 9] = [None; 9];
-        let mut utf8 = true;
-        for (slot, &i) in fields.iter_mut().zip(&index) {
-            match std::str::from_utf8(&rec[i]) {
-                Ok(s) => *slot = Some(s),
-                Err(_) => {
-                    utf8 = false;
+    let ncols = index.len();
+    // A reader thread parses chunks of records while the rows before them are checked (on every
+    // core) and applied in order.
+    std::thread::scope(|scope| -> Result<()> {
+        // Chunks go back to the reader to be refilled: a record keeps its allocation.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::result::Result<(Vec<csv::ByteRecord>, usize), csv::Error>>(2);
+        let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+        let reader = scope.spawn(move || loop {
+            let mut chunk = pool_rx.try_recv().unwrap_or_default();
+            let mut n = 0;
+            let more = loop {
+                if n == chunk.len() {
+                    chunk.push(csv::ByteRecord::new());
+                }
+                match rdr.read_byte_record(&mut chunk[n]) {
+                    Ok(true) => {
+                        n += 1;
+                        if n == CHUNK_ROWS {
+                            break true;
+                        }
+                    }
+                    Ok(false) => break false,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            };
+            if n > 0 && tx.send(Ok((chunk, n))).is_err() {
+                return;
+            }
+            if !more {
+                return;
+            }
+        });
+        let mut row_number = 0u64;
+        let mut result = Ok(());
+        for chunk in rx.iter() {
+            let (buffer, n) = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    result = Err(unreadable(e));
+                    break;
+                }
+            };
+            let chunk = &buffer[..n];
+            // At most 9 contract columns per dataset.
+            let fields: Vec<std::result::Result<[Option<&str>; 9], Defect>> = par_map(sink.threads, chunk, |rec| {
+                if rec.len() != width {
+                    return Err(Defect::new(Reason::MalformedRow, "", "wrong number of fields"));
+                }
+                let mut fields: [Option<&str>; 9] = [None; 9];
+                for (slot, &i) in fields.iter_mut().zip(&index) {
+                    *slot = Some(std::str::from_utf8(&rec[i]).map_err(|_| Defect::new(Reason::MalformedRow, "", "not UTF-8"))?);
+                }
+                Ok(fields)
+            });
+            let rows: Vec<std::result::Result<CsvRow<'_>, Defect>> =
+                fields.iter().map(|f| f.as_ref().map(|f| CsvRow { fields: &f[..ncols] }).map_err(|d| *d)).collect();
+            let checked = par_map(sink.threads, &rows, |r| match r {
+                Ok(row) => sink.check(row),
+                Err(d) => Checked::Reject(*d),
+            });
+            let applied = sink.apply_chunk(row_number, checked);
+            drop(rows);
+            drop(fields);
+            let _ = pool_tx.send(buffer);
+            match applied {
+                Ok(n) => row_number = n,
+                Err(e) => {
+                    result = Err(e);
                     break;
                 }
             }
         }
-        if !utf8 {
-            sink.reject(row_number, &Defect::new(Reason::MalformedRow, "", "not UTF-8"))?;
-            continue;
-        }
-        sink.push(row_number, &CsvRow { fields: &fields[..index.len()] })?;
+        drop(rx);
+        let _ = reader.join();
+        result
+    })
+}
+
+/// Rows per chunk of the parallel checks.
+const CHUNK_ROWS: usize = 64 * 1024;
+
+/// `f` over `items` on every core, in order (the checks of a chunk's rows: parsing personnummer
+/// and dates, code lists, hashing — the bulk of a load). The order of the result is the order of
+/// `items`, so applying it afterwards on one thread gives exactly the sequential result.
+fn par_map<'a, T: Sync, U: Send>(workers: usize, items: &'a [T], f: impl Fn(&'a T) -> U + Sync) -> Vec<U> {
+    if workers <= 1 || items.len() < 2048 {
+        return items.iter().map(f).collect();
     }
-    Ok(())
+    let size = items.len().div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items.chunks(size).map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<U>>())).collect();
+        let mut out = Vec::with_capacity(items.len());
+        for p in parts {
+            out.extend(p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
 }
 
 /// A Parquet column after casting to its canonical type (or kept as text).
@@ -341,31 +420,80 @@ fn read_parquet(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
     let file = File::open(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| unreadable(e.to_string()))?
-        .with_batch_size(64 * 1024)
+        .with_batch_size(CHUNK_ROWS)
         .build()
         .map_err(|e| unreadable(e.to_string()))?;
     let schema = dataset.schema();
-    let mut row_number = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| unreadable(e.to_string()))?;
-        let mut cols = Vec::with_capacity(schema.fields().len());
-        for field in schema.fields() {
-            let array = batch.column_by_name(field.name()).ok_or_else(|| LoadError::MissingColumn {
-                file: path.to_path_buf(),
-                column: field.name().clone(),
-            })?;
-            cols.push(to_col(path, field.name(), array, field.data_type())?);
+    // A reader thread decodes the next batches while a batch's rows are checked (on every core)
+    // and applied in order.
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let decoder = scope.spawn(move || {
+            for batch in reader {
+                let stop = batch.is_err();
+                if tx.send(batch).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let mut row_number = 0u64;
+        let mut result = Ok(());
+        for batch in rx.iter() {
+            let step = (|| -> Result<()> {
+                let batch = batch.map_err(|e| unreadable(e.to_string()))?;
+                let mut cols = Vec::with_capacity(schema.fields().len());
+                for field in schema.fields() {
+                    let array = batch.column_by_name(field.name()).ok_or_else(|| LoadError::MissingColumn {
+                        file: path.to_path_buf(),
+                        column: field.name().clone(),
+                    })?;
+                    cols.push(to_col(path, field.name(), array, field.data_type())?);
+                }
+                let rows: Vec<ArrowRow<'_>> = (0..batch.num_rows()).map(|row| ArrowRow { cols: &cols, row }).collect();
+                let checked = par_map(sink.threads, &rows, |r| sink.check(r));
+                row_number = sink.apply_chunk(row_number, checked)?;
+                Ok(())
+            })();
+            if step.is_err() {
+                result = step;
+                break;
+            }
         }
-        for row in 0..batch.num_rows() {
-            row_number += 1;
-            sink.push(row_number, &ArrowRow { cols: &cols, row })?;
-        }
-    }
-    Ok(())
+        drop(rx);
+        let _ = decoder.join();
+        result
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sink: dedup, build Arrow, quarantine
+
+/// A row after the checks that run in parallel: rejected, or valid with its fingerprints.
+enum Checked<'a> {
+    Reject(Defect),
+    Valid(Valid<'a>, u128, Option<u64>),
+}
+
+/// What the duplicate checks say of a valid row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Keep,
+    DuplicateRow,
+    DuplicateKey,
+}
+
+/// Run `f(shard index, shard)` for every shard, each on its own thread (one shard: this
+/// thread), and collect what they return.
+fn in_shards<S: Send, F: Fn(usize, &mut S) -> Vec<usize> + Sync>(shards: &mut [S], f: F) -> Vec<usize> {
+    if shards.len() == 1 {
+        return f(0, &mut shards[0]);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = shards.iter_mut().enumerate().map(|(i, shard)| s.spawn(move || f(i, shard))).collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
 
 struct Sink {
     dataset: Dataset,
@@ -377,8 +505,11 @@ struct Sink {
     quarantine_path: PathBuf,
     h1: RandomState,
     h2: RandomState,
-    rows_seen: HashSet<u128, RandomState>,
-    keys_seen: HashSet<u64, RandomState>,
+    /// Fingerprints of the rows kept so far, in shards by fingerprint (a duplicate always falls
+    /// in its original's shard), so the shards are searched in parallel.
+    rows_seen: Vec<HashSet<u128, RandomState>>,
+    /// Key hashes of the rows kept so far, sharded the same way.
+    keys_seen: Vec<HashSet<u64, RandomState>>,
     builders: Builders,
     batch_rows: usize,
     batches: Vec<RecordBatch>,
@@ -389,6 +520,8 @@ struct Sink {
     /// `personnummer_changes`: rows that passed the row checks, judged together at the end
     /// (forks and cycles are properties of the whole extract): (row number, old, new, date).
     pending_changes: Vec<(u64, regstat_pnr::Pnr, regstat_pnr::Pnr, i32)>,
+    /// Threads of the parallel checks (1: none).
+    threads: usize,
 }
 
 impl Sink {
@@ -418,8 +551,8 @@ impl Sink {
             // Fixed seeds: fingerprints only ever compare within one load.
             h1: RandomState::with_seeds(1, 2, 3, 4),
             h2: RandomState::with_seeds(5, 6, 7, 8),
-            rows_seen: HashSet::with_hasher(RandomState::with_seeds(9, 10, 11, 12)),
-            keys_seen: HashSet::with_hasher(RandomState::with_seeds(13, 14, 15, 16)),
+            rows_seen: vec![HashSet::with_hasher(RandomState::with_seeds(9, 10, 11, 12))],
+            keys_seen: vec![HashSet::with_hasher(RandomState::with_seeds(13, 14, 15, 16))],
             batch_rows: batch_rows.max(1),
             batches: Vec::new(),
             person_keys: Vec::new(),
@@ -427,27 +560,89 @@ impl Sink {
             rows_accepted: 0,
             reasons: BTreeMap::new(),
             pending_changes: Vec::new(),
+            threads: 1,
         })
     }
 
-    fn push(&mut self, row_number: u64, row: &dyn Row) -> Result<()> {
-        let valid = match check_row(self.dataset, row, self.reference) {
-            Ok(v) => v,
-            Err(defect) => return self.reject(row_number, &defect),
-        };
-        if !self.rows_seen.insert(valid.fingerprint(&self.h1, &self.h2)) {
-            return self.reject(
-                row_number,
-                &Defect::new(Reason::DuplicateRow, "", "exact duplicate of an earlier row"),
-            );
+    /// The checks of one row that need nothing of the rows before it (run in parallel).
+    fn check<'a>(&self, row: &'a (dyn Row + Sync)) -> Checked<'a> {
+        match check_row(self.dataset, row, self.reference) {
+            Ok(v) => {
+                let fingerprint = v.fingerprint(&self.h1, &self.h2);
+                let key = v.key_hash(&self.h1);
+                Checked::Valid(v, fingerprint, key)
+            }
+            Err(defect) => Checked::Reject(defect),
         }
-        if let Some(k) = valid.key_hash(&self.h1) {
-            if !self.keys_seen.insert(k) {
+    }
+
+    /// Use `threads` threads (and as many shards of the duplicate sets).
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+        self.rows_seen = (0..self.threads).map(|_| HashSet::with_hasher(RandomState::with_seeds(9, 10, 11, 12))).collect();
+        self.keys_seen = (0..self.threads).map(|_| HashSet::with_hasher(RandomState::with_seeds(13, 14, 15, 16))).collect();
+    }
+
+    /// The duplicate checks of a chunk of checked rows, in row order within each shard (so the
+    /// first occurrence of a row or key is the one kept, exactly as one pass in row order would):
+    /// first exact duplicates among all valid rows, then repeated keys among the rows that are
+    /// not duplicates. The shards are searched in parallel (the sets are large and their
+    /// lookups are memory-bound: the bulk of a load's time). Returns one verdict per row.
+    fn dedup(&mut self, checked: &[Checked<'_>]) -> Vec<Verdict> {
+        let mut verdict = vec![Verdict::Keep; checked.len()];
+        let shards = self.rows_seen.len();
+        let fingerprints: Vec<Option<u128>> = checked.iter().map(|c| if let Checked::Valid(_, f, _) = c { Some(*f) } else { None }).collect();
+        let shard_of = |h: u64| (h % shards as u64) as usize;
+        let dups = in_shards(&mut self.rows_seen, |shard, set| {
+            let mut out = Vec::new();
+            for (i, f) in fingerprints.iter().enumerate() {
+                if let Some(f) = *f {
+                    if shard_of((f >> 64) as u64) == shard && !set.insert(f) {
+                        out.push(i);
+                    }
+                }
+            }
+            out
+        });
+        for i in dups {
+            verdict[i] = Verdict::DuplicateRow;
+        }
+        let keys: Vec<Option<u64>> =
+            checked.iter().zip(&verdict).map(|(c, v)| if let (Checked::Valid(_, _, Some(k)), Verdict::Keep) = (c, v) { Some(*k) } else { None }).collect();
+        if keys.iter().any(Option::is_some) {
+            let dups = in_shards(&mut self.keys_seen, |shard, set| {
+                let mut out = Vec::new();
+                for (i, k) in keys.iter().enumerate() {
+                    if let Some(k) = *k {
+                        if shard_of(k.rotate_left(17)) == shard && !set.insert(k) {
+                            out.push(i);
+                        }
+                    }
+                }
+                out
+            });
+            for i in dups {
+                verdict[i] = Verdict::DuplicateKey;
+            }
+        }
+        verdict
+    }
+
+    /// Apply one checked row with its duplicate verdict, in row order: the quarantine, the
+    /// builders.
+    fn apply(&mut self, row_number: u64, checked: Checked<'_>, verdict: Verdict) -> Result<()> {
+        let valid = match checked {
+            Checked::Valid(v, _, _) => v,
+            Checked::Reject(defect) => return self.reject(row_number, &defect),
+        };
+        match verdict {
+            Verdict::Keep => {}
+            Verdict::DuplicateRow => {
+                return self.reject(row_number, &Defect::new(Reason::DuplicateRow, "", "exact duplicate of an earlier row"));
+            }
+            Verdict::DuplicateKey => {
                 let column = if self.dataset == Dataset::Decisions { "decision_id" } else { "personnummer" };
-                return self.reject(
-                    row_number,
-                    &Defect::new(Reason::DuplicateKey, column, "second row for the same key"),
-                );
+                return self.reject(row_number, &Defect::new(Reason::DuplicateKey, column, "second row for the same key"));
             }
         }
         if let Valid::Change { old, new, date } = valid {
@@ -461,6 +656,17 @@ impl Sink {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Check and apply a chunk of checked rows numbered from `first`.
+    fn apply_chunk(&mut self, first: u64, checked: Vec<Checked<'_>>) -> Result<u64> {
+        let verdict = self.dedup(&checked);
+        let mut row_number = first;
+        for (c, v) in checked.into_iter().zip(verdict) {
+            row_number += 1;
+            self.apply(row_number, c, v)?;
+        }
+        Ok(row_number)
     }
 
     fn reject(&mut self, row_number: u64, defect: &Defect) -> Result<()> {
@@ -697,5 +903,110 @@ impl Builders {
             .collect();
         self.len = 0;
         (cols, self.keys.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use arrow::datatypes::{Field, Schema};
+    use parquet::arrow::ArrowWriter;
+
+    use super::*;
+
+    /// 150 000 `persons` rows over three chunks: valid rows, exact duplicates and repeated keys
+    /// (some right across a chunk boundary, some far apart), invalid values, and (CSV only) rows
+    /// with a wrong number of fields or bytes that are not UTF-8.
+    fn rows() -> Vec<Vec<u8>> {
+        let n = 150_000usize;
+        let mut out: Vec<Vec<u8>> = Vec::with_capacity(n);
+        for i in 0..n {
+            let line = match i % 9973 {
+                // An exact duplicate of the row just before (across the boundary at 65 536 too).
+                _ if i == CHUNK_ROWS || i == 2 * CHUNK_ROWS + 1 => out[i - 1].clone(),
+                // A repeated key with other content: the first occurrence wins.
+                7 => {
+                    let p = regstat_pnr::Pnr::from_parts(1950 + (i as i32 - 7) % 50, 1 + ((i - 7) % 12) as u32, 1 + ((i - 7) % 28) as u32, (1 + (i - 7) % 900) as u16, false).expect("pnr");
+                    format!("{},M,{},SE,", p.to_canonical(), p.birth_date()).into_bytes()
+                }
+                11 => b"19500101-0000,K,1950-01-01,SE,".to_vec(),
+                13 => b"only,three,fields".to_vec(),
+                17 => {
+                    let mut b = out[i - 1].clone();
+                    b[15] = 0xff;
+                    b
+                }
+                19 => out[i / 2].clone(),
+                _ => {
+                    let p = regstat_pnr::Pnr::from_parts(1950 + i as i32 % 50, 1 + (i % 12) as u32, 1 + (i % 28) as u32, (1 + i % 900) as u16, false).expect("pnr");
+                    let sex = if i % 2 == 0 { "K" } else { "M" };
+                    format!("{},{sex},{},SE,", p.to_canonical(), p.birth_date()).into_bytes()
+                }
+            };
+            out.push(line);
+        }
+        out
+    }
+
+    fn same(a: &LoadedDataset, b: &LoadedDataset) {
+        assert_eq!(a.report.rows_read, b.report.rows_read);
+        assert_eq!(a.report.rows_accepted, b.report.rows_accepted);
+        assert_eq!(a.report.rows_quarantined, b.report.rows_quarantined);
+        assert_eq!(a.report.reasons, b.report.reasons);
+        assert_eq!(a.batches, b.batches);
+        assert_eq!(a.person_keys, b.person_keys);
+    }
+
+    #[test]
+    fn parallel_checks_give_exactly_the_sequential_load() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let lines = rows();
+        let csv = dir.path().join("persons.csv");
+        let mut f = std::io::BufWriter::new(File::create(&csv).expect("csv"));
+        f.write_all(b"personnummer,sex,birth_date,birth_country,death_date\n").expect("header");
+        for l in &lines {
+            f.write_all(l).expect("row");
+            f.write_all(b"\n").expect("row");
+        }
+        drop(f);
+        let opts = LoadOptions { reference_date: NaiveDate::from_ymd_opt(2024, 1, 1), format: FormatPreference::Csv, ..LoadOptions::default() };
+        let (q1, q3) = (dir.path().join("q1"), dir.path().join("q3"));
+        let one = load_file_threads(&csv, Dataset::Persons, &q1, &opts, 1).expect("one thread");
+        let three = load_file_threads(&csv, Dataset::Persons, &q3, &opts, 3).expect("three threads");
+        same(&one, &three);
+        assert_eq!(one.report.rows_read, lines.len() as u64);
+        assert_eq!(one.report.rows_read, one.report.rows_accepted + one.report.rows_quarantined);
+        for reason in ["DUPLICATE_ROW", "DUPLICATE_KEY", "INVALID_PERSONNUMMER", "MALFORMED_ROW"] {
+            assert!(one.report.reasons.get(reason).is_some_and(|&n| n > 0), "{reason}: {:?}", one.report.reasons);
+        }
+        let q = |d: &Path| std::fs::read(d.join("persons.quarantine.csv")).expect("quarantine");
+        assert_eq!(q(&q1), q(&q3), "the same quarantine, row numbers and order");
+        // The duplicate right after the first chunk boundary is quarantined under its own row.
+        let text = String::from_utf8(q(&q1)).expect("utf-8");
+        assert!(text.contains(&format!(",{},persons,DUPLICATE_ROW,", CHUNK_ROWS + 1)), "row {} is the duplicate", CHUNK_ROWS + 1);
+
+        // The same rows as Parquet (text columns; no row can have the wrong number of fields).
+        let schema = Arc::new(Schema::new(
+            ["personnummer", "sex", "birth_date", "birth_country", "death_date"].iter().map(|c| Field::new(*c, DataType::Utf8, true)).collect::<Vec<_>>(),
+        ));
+        let parsed: Vec<Vec<Option<String>>> = lines
+            .iter()
+            .filter_map(|l| std::str::from_utf8(l).ok())
+            .map(|l| l.split(',').map(|v| (!v.is_empty()).then(|| v.to_string())).collect::<Vec<_>>())
+            .filter(|v| v.len() == 5)
+            .collect();
+        let cols: Vec<ArrayRef> = (0..5).map(|c| Arc::new(StringArray::from(parsed.iter().map(|r| r[c].clone()).collect::<Vec<_>>())) as ArrayRef).collect();
+        let batch = RecordBatch::try_new(schema.clone(), cols).expect("batch");
+        let pq = dir.path().join("persons.parquet");
+        let mut w = ArrowWriter::try_new(File::create(&pq).expect("parquet"), schema, None).expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+        let opts = LoadOptions { format: FormatPreference::Parquet, ..opts };
+        let one = load_file_threads(&pq, Dataset::Persons, &dir.path().join("p1"), &opts, 1).expect("one thread");
+        let three = load_file_threads(&pq, Dataset::Persons, &dir.path().join("p3"), &opts, 3).expect("three threads");
+        same(&one, &three);
+        assert_eq!(one.report.rows_read, parsed.len() as u64);
+        assert_eq!(q(&dir.path().join("p1")), q(&dir.path().join("p3")));
     }
 }

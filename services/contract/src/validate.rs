@@ -88,7 +88,7 @@ impl Reason {
 }
 
 /// One rejected row: the rule it broke and where. Never carries the value itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Defect {
     pub reason: Reason,
     pub column: &'static str,
