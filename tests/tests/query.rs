@@ -498,11 +498,12 @@ mod api {
         Ticket::new(json.as_bytes().to_vec())
     }
 
-    /// Run the documented Python client (pyarrow.flight, mutual TLS) against the live service.
-    async fn python_client(r: &Running, identity: &str, statistic: &str) -> std::process::Output {
-        let script = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("../clients/python/fetch_statistic.py");
+    /// Run one of the documented Python clients (`clients/python/<script>`, mutual TLS as
+    /// `identity`) against the live service with `args`.
+    async fn python(r: &Running, script: &str, identity: &str, args: &[&str]) -> std::process::Output {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python").join(script);
         let certs = r.certs.path();
-        let args: Vec<String> = vec![
+        let mut all: Vec<String> = vec![
             script.display().to_string(),
             "--addr".into(),
             r.addr.to_string(),
@@ -512,15 +513,22 @@ mod api {
             certs.join(format!("{identity}.key")).display().to_string(),
             "--ca".into(),
             certs.join("ca.pem").display().to_string(),
-            "--statistic".into(),
-            statistic.into(),
-            "--delivery".into(),
-            r.delivery_id.clone(),
         ];
-        tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(args).output())
+        all.extend(args.iter().map(|a| a.to_string()));
+        tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(all).output())
             .await
             .expect("join")
-            .expect("python3 runs (pyarrow and pandas: see .ci/run)")
+            .expect("python3 runs (pyarrow, pandas, adbc_driver_flightsql: see .ci/run)")
+    }
+
+    /// The pyarrow.flight client fetching one statistic of the fixture delivery.
+    async fn python_client(r: &Running, identity: &str, statistic: &str) -> std::process::Output {
+        python(r, "fetch_statistic.py", identity, &["--statistic", statistic, "--delivery", &r.delivery_id]).await
+    }
+
+    /// The Flight SQL client (ADBC).
+    async fn adbc(r: &Running, identity: &str, args: &[&str]) -> std::process::Output {
+        python(r, "flight_sql.py", identity, args).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -688,28 +696,6 @@ mod api {
         }
         let log = std::fs::read_to_string(r.store.path().join("audit.jsonl")).unwrap_or_default();
         assert!(!log.contains("2016") && !log.contains("2021"), "nothing outside the delivery was released");
-    }
-
-    /// Run the documented Flight SQL client (ADBC, mutual TLS) against the live service.
-    async fn adbc(r: &Running, identity: &str, args: &[&str]) -> std::process::Output {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/python/flight_sql.py");
-        let certs = r.certs.path();
-        let mut all: Vec<String> = vec![
-            script.display().to_string(),
-            "--addr".into(),
-            r.addr.to_string(),
-            "--cert".into(),
-            certs.join(format!("{identity}.pem")).display().to_string(),
-            "--key".into(),
-            certs.join(format!("{identity}.key")).display().to_string(),
-            "--ca".into(),
-            certs.join("ca.pem").display().to_string(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
-        tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(all).output())
-            .await
-            .expect("join")
-            .expect("python3 runs (adbc_driver_flightsql and pyarrow: see .ci/run)")
     }
 
     fn stdout(out: &std::process::Output) -> String {

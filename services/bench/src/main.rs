@@ -17,7 +17,7 @@ use anyhow::Context;
 use futures::StreamExt;
 use arrow::array::{Array, RecordBatch, StringArray};
 use clap::Parser;
-use regstat_contract::{load_dataset, Dataset, FormatPreference, LoadOptions, Register};
+use regstat_contract::{Dataset, FormatPreference, LoadOptions, Register};
 use regstat_registry::{RegistryClient, RegistryConfig, RegistryStore};
 
 #[derive(Debug, Parser)]
@@ -173,41 +173,29 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
         drop(d);
     }
 
-    // Beside it: the same loads with the row checks and the duplicate sets on one thread.
-    for format in [FormatPreference::Csv, FormatPreference::Parquet] {
-        reset_peak();
-        let opts = LoadOptions { format, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
-        let path = regstat_contract::source_path(&sos_dir, Dataset::Interventions, format)?;
-        let t = Instant::now();
-        let d = regstat_contract::load_file_threads(&path, Dataset::Interventions, &quarantine, &opts, 1).context("loading interventions")?;
-        let seconds = t.elapsed().as_secs_f64();
-        let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
-        table.push(Row {
-            stage: format!("load + validate interventions ({name}), checks on one thread"),
-            seconds,
-            rows: d.report.rows_read,
-            bytes: file_size(&d.report.source_file),
-            peak_mib: peak_mib(),
-        });
-    }
-
+    // The same loads with the row checks and the duplicate sets on one thread, then on every
+    // core (the result is the same; the last one is kept for the Flight stages).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     let mut loaded = None;
-    for format in [FormatPreference::Csv, FormatPreference::Parquet] {
-        drop(loaded.take()); // free the previous format's data before measuring this one
-        reset_peak();
-        let opts = LoadOptions { format, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
-        let t = Instant::now();
-        let d = load_dataset(&sos_dir, Dataset::Interventions, &quarantine, &opts).context("loading interventions")?;
-        let seconds = t.elapsed().as_secs_f64();
-        let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
-        table.push(Row {
-            stage: format!("load + validate interventions ({name}), checks on every core"),
-            seconds,
-            rows: d.report.rows_read,
-            bytes: file_size(&d.report.source_file),
-            peak_mib: peak_mib(),
-        });
-        loaded = Some(d);
+    for (threads, label) in [(1, "checks on one thread"), (cores, "checks on every core")] {
+        for format in [FormatPreference::Csv, FormatPreference::Parquet] {
+            drop(loaded.take()); // free the previous load's data before measuring this one
+            reset_peak();
+            let opts = LoadOptions { format, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
+            let path = regstat_contract::source_path(&sos_dir, Dataset::Interventions, format)?;
+            let t = Instant::now();
+            let d = regstat_contract::load_file_threads(&path, Dataset::Interventions, &quarantine, &opts, threads).context("loading interventions")?;
+            let seconds = t.elapsed().as_secs_f64();
+            let name = if format == FormatPreference::Csv { "csv" } else { "parquet" };
+            table.push(Row {
+                stage: format!("load + validate interventions ({name}), {label}"),
+                seconds,
+                rows: d.report.rows_read,
+                bytes: file_size(&d.report.source_file),
+                peak_mib: peak_mib(),
+            });
+            loaded = Some(d);
+        }
     }
     let loaded = loaded.context("nothing loaded")?;
 

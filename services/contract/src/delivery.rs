@@ -412,19 +412,25 @@ pub fn store(store: &Path, manifest_json: &[u8], tables: &[(&str, &RecordBatch)]
 /// Remove staging directories of deliveries whose writer is gone (a process killed mid-push).
 /// Called when a service that stores deliveries starts. Returns how many were removed.
 pub fn clean_incoming(store: &Path) -> std::io::Result<usize> {
-    let Ok(entries) = std::fs::read_dir(store.join("deliveries")) else { return Ok(0) };
-    let mut removed = 0;
+    Ok(remove_abandoned(&store.join("deliveries"), ".incoming-")?.len())
+}
+
+/// Remove the directories in `dir` named `<prefix><pid>-…` whose process is gone, and return
+/// their names. Called at start-up, when nothing of this process is being written yet: a
+/// directory with our own pid is an earlier incarnation's (a container's service is often pid 1
+/// every time). Used for staged deliveries and staged production runs.
+pub fn remove_abandoned(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let mut removed = Vec::new();
     for e in entries {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".incoming-") else { continue };
+        let Some(rest) = name.strip_prefix(prefix) else { continue };
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        // At start-up nothing of this process is being stored yet: our own pid is an earlier
-        // incarnation's (a container's service is often pid 1 every time).
         let alive = pid.is_some_and(|p| p != std::process::id() && Path::new(&format!("/proc/{p}")).exists());
         if !alive {
             std::fs::remove_dir_all(e.path())?;
-            removed += 1;
+            removed.push(name);
         }
     }
     Ok(removed)

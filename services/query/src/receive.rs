@@ -40,6 +40,10 @@ fn status(e: DeliveryError) -> Status {
     }
 }
 
+fn started(i: &mut Option<Incoming>) -> Result<&mut Incoming, DeliveryError> {
+    i.as_mut().ok_or_else(|| DeliveryError::Invalid("the first message must carry the manifest as its descriptor".into()))
+}
+
 /// Store the delivery a `DoPut` stream carries under `<store>/deliveries/`.
 pub async fn receive<S>(store: PathBuf, stream: S) -> Result<Stored, Status>
 where
@@ -48,23 +52,11 @@ where
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let writer = tokio::task::spawn_blocking(move || -> Result<Stored, DeliveryError> {
         let mut incoming: Option<Incoming> = None;
-        let open = |i: &mut Option<Incoming>| -> Result<(), DeliveryError> {
-            if i.is_none() {
-                return Err(DeliveryError::Invalid("the first message must carry the manifest as its descriptor".into()));
-            }
-            Ok(())
-        };
         while let Some(m) = rx.blocking_recv() {
             match m {
                 Msg::Begin(json) => incoming = Some(Incoming::begin(&store, &json)?),
-                Msg::Table(name, schema) => {
-                    open(&mut incoming)?;
-                    incoming.as_mut().map_or(Ok(()), |i| i.start_table(&name, schema))?
-                }
-                Msg::Batch(b) => {
-                    open(&mut incoming)?;
-                    incoming.as_mut().map_or(Ok(()), |i| i.write(&b))?
-                }
+                Msg::Table(name, schema) => started(&mut incoming)?.start_table(&name, schema)?,
+                Msg::Batch(b) => started(&mut incoming)?.write(&b)?,
                 Msg::End => {
                     let i = incoming.take().ok_or_else(|| DeliveryError::Invalid("an empty push".into()))?;
                     return i.commit();

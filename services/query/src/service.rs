@@ -323,23 +323,11 @@ fn refresh_latest(run_dir: &Path, out: &Path) -> std::io::Result<()> {
 /// gone), so that no partial run lingers under `runs/`. Finished runs are never touched. Called
 /// once when the server starts.
 pub fn clean_stale_staging(runs: &Path) -> std::io::Result<usize> {
-    let Ok(entries) = std::fs::read_dir(runs) else { return Ok(0) };
-    let mut removed = 0;
-    for e in entries {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".staging-") else { continue };
-        // At start-up no production of this process runs yet, so a directory named with our own
-        // pid is an earlier incarnation's (a container's service is often pid 1 every time).
-        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|p| p != std::process::id() && Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
-            std::fs::remove_dir_all(e.path())?;
-            tracing::warn!(dir = %name, "removed the staging directory of an interrupted production");
-            removed += 1;
-        }
+    let removed = regstat_contract::delivery::remove_abandoned(runs, ".staging-")?;
+    for dir in &removed {
+        tracing::warn!(dir = %dir, "removed the staging directory of an interrupted production");
     }
-    Ok(removed)
+    Ok(removed.len())
 }
 
 /// `regstat.query.v1.Query` and Arrow Flight over one [`QueryState`].

@@ -84,7 +84,14 @@ pub struct ReleaseSchema {
 
 /// Every schema of the catalog, `latest` first, then by delivery and range.
 pub fn schemas(state: &QueryState) -> Result<Vec<ReleaseSchema>, Error> {
+    Ok(catalogue(state)?.0)
+}
+
+/// The schemas and the names of the delivery's own tables (pseudonymised microdata, never
+/// reachable over SQL), from one listing of the store.
+fn catalogue(state: &QueryState) -> Result<(Vec<ReleaseSchema>, BTreeSet<String>), Error> {
     let manifests = Delivery::list(&state.store)?;
+    let forbidden = manifests.iter().flat_map(|m| m.files.iter().map(|f| f.name.trim_end_matches(".parquet").to_string())).collect();
     let mut out = Vec::new();
     if let Some(id) = Delivery::latest_id(&state.store)? {
         if let Some((from, to)) = manifests.iter().find(|m| m.delivery_id == id).and_then(|m| m.years()) {
@@ -99,12 +106,12 @@ pub fn schemas(state: &QueryState) -> Result<Vec<ReleaseSchema>, Error> {
             out.push(ReleaseSchema { name: format!("d_{}_{a}_{b}", m.delivery_id), delivery_id: m.delivery_id.clone(), years: Years { from: a, to: b } });
         }
     }
-    Ok(out)
+    Ok((out, forbidden))
 }
 
-/// The names of the delivery's own tables (pseudonymised microdata): never reachable over SQL.
-fn delivery_tables(state: &QueryState) -> Result<BTreeSet<String>, Error> {
-    Ok(Delivery::list(&state.store)?.iter().flat_map(|m| m.files.iter().map(|f| f.name.trim_end_matches(".parquet").to_string())).collect())
+/// Blocking file work (listing the store, hashing a delivery's files) off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Status> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("a blocking task failed: {e}")))??)
 }
 
 /// A statistic's table schema (known without computing anything).
@@ -183,8 +190,9 @@ impl Sql {
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state.sql_to_statement(sql, &dialect).map_err(|e| Status::invalid_argument(e.to_string()))?;
         let references = state.resolve_table_references(&statement).map_err(user_error)?;
-        let schemas: BTreeMap<String, ReleaseSchema> = schemas(&self.state)?.into_iter().map(|s| (s.name.clone(), s)).collect();
-        let forbidden = delivery_tables(&self.state)?;
+        let st = self.state.clone();
+        let (schemas, forbidden) = blocking(move || catalogue(&st)).await?;
+        let schemas: BTreeMap<String, ReleaseSchema> = schemas.into_iter().map(|s| (s.name.clone(), s)).collect();
         // (schema, statistic) pairs, checked before anything is computed.
         let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for r in references {
@@ -211,7 +219,8 @@ impl Sql {
             let release = match mode {
                 Mode::Plan => None,
                 Mode::Execute { caller } => {
-                    let d = Delivery::open(&self.state.store, &rs.delivery_id)?;
+                    let (store, id) = (self.state.store.clone(), rs.delivery_id.clone());
+                    let d = blocking(move || Delivery::open(&store, &id)).await?;
                     Some(self.state.release(&d, rs.years, caller).await?)
                 }
             };
@@ -360,6 +369,14 @@ impl SqlService {
     }
 }
 
+impl SqlService {
+    /// The `FlightInfo` of a metadata command: its result schema, and the command as the ticket.
+    fn metadata_info(&self, cmd: &impl ProstMessageExt, schema: SchemaRef, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
+        self.access.check(&request, "FlightSql")?;
+        info(&schema, request.into_inner(), cmd.as_any().encode_to_vec())
+    }
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, Status> {
     std::str::from_utf8(bytes).map_err(|_| Status::invalid_argument("the statement is not UTF-8"))
 }
@@ -393,33 +410,28 @@ impl FlightSqlService for SqlService {
     }
 
     async fn get_flight_info_catalogs(&self, query: CommandGetCatalogs, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
-        self.access.check(&request, "FlightSql")?;
-        let ticket = query.as_any().encode_to_vec();
-        info(&query.into_builder().schema(), request.into_inner(), ticket)
+        let schema = query.into_builder().schema();
+        self.metadata_info(&query, schema, request)
     }
 
     async fn get_flight_info_schemas(&self, query: CommandGetDbSchemas, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
-        self.access.check(&request, "FlightSql")?;
-        let ticket = query.as_any().encode_to_vec();
-        info(&query.into_builder().schema(), request.into_inner(), ticket)
+        let schema = query.clone().into_builder().schema();
+        self.metadata_info(&query, schema, request)
     }
 
     async fn get_flight_info_tables(&self, query: CommandGetTables, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
-        self.access.check(&request, "FlightSql")?;
-        let ticket = query.as_any().encode_to_vec();
-        info(&query.into_builder().schema(), request.into_inner(), ticket)
+        let schema = query.clone().into_builder().schema();
+        self.metadata_info(&query, schema, request)
     }
 
     async fn get_flight_info_table_types(&self, query: CommandGetTableTypes, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
-        self.access.check(&request, "FlightSql")?;
-        let ticket = query.as_any().encode_to_vec();
-        info(&query.into_builder().schema(), request.into_inner(), ticket)
+        let schema = query.into_builder().schema();
+        self.metadata_info(&query, schema, request)
     }
 
     async fn get_flight_info_sql_info(&self, query: CommandGetSqlInfo, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
-        self.access.check(&request, "FlightSql")?;
-        let ticket = query.as_any().encode_to_vec();
-        info(query.into_builder(&SQL_INFO).schema().as_ref(), request.into_inner(), ticket)
+        let schema = query.clone().into_builder(&SQL_INFO).schema();
+        self.metadata_info(&query, schema, request)
     }
 
     async fn do_get_statement(&self, ticket: TicketStatementQuery, request: Request<Ticket>) -> Result<Response<DoGetStream>, Status> {
