@@ -70,7 +70,8 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
     type D = (&'static str, i32, &'static str, &'static str, &'static str, Option<&'static str>, Option<i32>, bool);
     let decisions: &[D] = &[
         ("p01", 1, "2019-03-01", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), Some(1), false),
-        ("p02", 1, "2018-05-05", "ANMALAN", "BIFALL", None, None, false),
+        ("p02", 1, "1999-01-01", "ANSOKAN", "AVSLAG", None, None, false), // before 2002: not a previous application (§4.8)
+        ("p02", 2, "2018-05-05", "ANMALAN", "BIFALL", None, None, false),
         ("p03", 1, "2019-02-02", "OMPROVNING", "AVSLAG", Some("PERSONKRETS"), None, false), // not qualifying
         ("p04", 1, "2019-04-04", "ANSOKAN", "AVSLAG", Some("PERSONKRETS"), None, true), // changed on appeal
         ("p05", 1, "2010-01-15", "ANSOKAN", "AVSLAG", None, None, false), // earlier refusal: TIDIGARE
@@ -607,7 +608,8 @@ mod api {
             .expect("runs")
             .into_inner();
         assert!(run.audit_passed);
-        assert_eq!(run.files.len(), 2 * stats::CATALOGUE.len() + 3);
+        // CSV + Parquet per statistic, report.xlsx, disclosure_audit.json, refusal_regression_estimates.csv, manifest.json
+        assert_eq!(run.files.len(), 2 * stats::CATALOGUE.len() + 4);
         let run_dir = r.out.path().join(&run.run_dir);
         for f in &run.files {
             assert!(run_dir.join(f).is_file(), "{f} in the run directory");

@@ -234,6 +234,7 @@ pub fn generate(seed: u64) -> Result<Vec<Applicant>, GenError> {
         b.year(year)?;
     }
     b.changes();
+    b.history_before_2002();
     let mut applicants = b.applicants;
     assign_ids(&mut applicants);
     for a in &mut applicants {
@@ -789,6 +790,73 @@ impl Builder {
                 changed_on_appeal: false,
             };
             self.applicants[id as usize].decisions.push(d);
+        }
+    }
+}
+
+impl Builder {
+    /// Refusals in 1994–2001 (SPEC §3: the register from 1994) for persons who apply again from
+    /// 2002 on, so that each year 2012–2022 has about [`cal::DECIDED_BEFORE_2002`] decisions by
+    /// persons with an earlier history (out of the history tables, SPEC-DECISIONS D8). Years are
+    /// filled in order; a person chosen for one year counts in every year they have a decision.
+    /// Persons whose register history starts early are preferred (weight 1 / (first year − 2001)).
+    fn history_before_2002(&mut self) {
+        let mut rng = stream(self.seed, Domain::Applicants, 1);
+        let early = ymd(cal::FIRST_DECISION_YEAR, 1, 1);
+        // Qualifying (year, outcome) pairs of each person: at most one counted decision each.
+        let years_of = |a: &Applicant| -> Vec<(i32, u8)> {
+            let mut v: Vec<(i32, u8)> = a.decisions.iter().filter(|d| d.is_qualifying()).map(|d| (d.date.year(), d.outcome as u8)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut marked = vec![false; self.applicants.len()];
+        for &(year, target) in &cal::DECIDED_BEFORE_2002 {
+            let have: u32 = self
+                .applicants
+                .iter()
+                .filter(|a| marked[a.id as usize])
+                .map(|a| years_of(a).iter().filter(|(y, _)| *y == year).count() as u32)
+                .sum();
+            let mut candidates: Vec<(f64, u32)> = self
+                .applicants
+                .iter()
+                // Born, and registered in Sweden (not a coordination number), well before 2002.
+                .filter(|a| !marked[a.id as usize] && a.life.periods.first().is_some_and(|p| p.0.max(a.life.birth) + Duration::days(365) < early))
+                .filter_map(|a| {
+                    let first = a.decisions.iter().map(|d| d.date.year()).min()?;
+                    years_of(a).iter().any(|(y, _)| *y == year).then(|| (rng.random::<f64>() / f64::from((first - 2001).max(1)), a.id))
+                })
+                .collect();
+            candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut have = have;
+            for (_, id) in candidates {
+                if have >= target {
+                    break;
+                }
+                let a = &self.applicants[id as usize];
+                have += years_of(a).iter().filter(|(y, _)| *y == year).count() as u32;
+                marked[id as usize] = true;
+            }
+        }
+        for (i, m) in marked.iter().enumerate() {
+            if !m {
+                continue;
+            }
+            let life = &self.applicants[i].life;
+            let arrived = life.periods.first().map_or(life.birth, |p| p.0.max(life.birth));
+            let from = ymd(cal::FIRST_HISTORY_YEAR, 1, 1).max(arrived + Duration::days(180));
+            let date = date_between(&mut rng, from, ymd(cal::FIRST_DECISION_YEAR - 1, 12, 31).max(from));
+            self.applicants[i].decisions.push(Decision {
+                id: Txt::new("pending"),
+                date,
+                kind: Kind::Ansokan,
+                outcome: Outcome::Avslag,
+                reason: None,
+                lss_group: None,
+                hours: None,
+                changed_on_appeal: false,
+            });
         }
     }
 }

@@ -8,8 +8,8 @@
 //! | table | columns | rows |
 //! |---|---|---|
 //! | `persons` | pseudonym, sex, birth_year, birth_country (`INRIKES`/`UTRIKES`) | those persons with an accepted persons row |
-//! | `registered` | pseudonym, year | registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day, the person is born on or before it and has no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out); never a samordningsnummer, whatever registration rows the extract has |
-//! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 2002 ..= `to` of those persons (earlier ones decide *first vs earlier application*); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
+//! | `registered` | pseudonym, year | only when a support statistic (SPEC §5) is asked for: registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day, the person is born on or before it and has no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out); never a samordningsnummer, whatever registration rows the extract has |
+//! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 1994 ..= `to` of those persons (earlier ones decide *first vs earlier application*, and SPEC-DECISIONS D8 needs those before 2002); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
 //! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
 //! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
 //!
@@ -31,7 +31,8 @@ use regstat_pseudo::Pseudonymiser;
 
 use crate::error::{Error, Result};
 
-/// Statistic ids of SPEC §5 and whether they need benefits / interventions.
+/// Statistic ids of SPEC §5 and SPEC-DECISIONS §5b, and whether they need benefits /
+/// interventions. The decision statistics (§5b) read FK's persons and decisions only.
 pub const STATISTICS: &[(&str, bool, bool)] = &[
     ("cohort_flow", false, false),
     ("other_support_before", true, true),
@@ -43,10 +44,30 @@ pub const STATISTICS: &[(&str, bool, bool)] = &[
     ("top_interventions", false, true),
     ("no_support_after", true, true),
     ("pa_by_previous_application", false, true),
+    ("decision_flow", false, false),
+    ("decisions_by_group", false, false),
+    ("refusal_reasons", false, false),
+    ("assessed_hours", false, false),
+    ("decision_number", false, false),
+    ("time_since_previous", false, false),
+    ("refusal_by_previous_application", false, false),
+    ("reapplication_after_refusal", false, false),
+    ("refusal_regression", false, false),
 ];
 
-/// First year of the decision register.
+/// The statistics of SPEC-DECISIONS §5b (everything after `pa_by_previous_application`): they
+/// need no registration snapshots and nothing from Socialstyrelsen.
+pub fn is_decision_statistic(id: &str) -> bool {
+    let first = STATISTICS.iter().position(|(s, _, _)| *s == "decision_flow").unwrap_or(STATISTICS.len());
+    STATISTICS[first..].iter().any(|(s, _, _)| *s == id)
+}
+
+/// First year of the decision statistics (the support statistics need D-2 from here on too).
 pub const FIRST_DECISION_YEAR: i32 = 2002;
+
+/// First year of the decisions pulled: assistansersättning started in 1994, and the decision
+/// statistics' history rule (SPEC-DECISIONS D8) needs each person's decisions before 2002.
+pub const FIRST_HISTORY_YEAR: i32 = 1994;
 
 /// Validated job parameters.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -65,12 +86,6 @@ impl JobParams {
             return Err(Error::BadRequest("project must be 1-128 characters of [A-Za-z0-9._-]".into()));
         }
         let (from_year, to_year) = if from_year == 0 && to_year == 0 { (2018, 2020) } else { (from_year, to_year) };
-        if from_year > to_year || from_year < FIRST_DECISION_YEAR + 2 || to_year > 2100 {
-            return Err(Error::BadRequest(format!(
-                "decision years must satisfy {} <= from_year <= to_year (D-2 must be within the registers)",
-                FIRST_DECISION_YEAR + 2
-            )));
-        }
         let mut stats: BTreeSet<String> = BTreeSet::new();
         for s in statistics {
             if !STATISTICS.iter().any(|(id, _, _)| id == s) {
@@ -80,6 +95,16 @@ impl JobParams {
         }
         if stats.is_empty() {
             stats = STATISTICS.iter().map(|(id, _, _)| (*id).to_string()).collect();
+        }
+        // The support statistics look at D-2 and need it within the registers; the decision
+        // statistics alone start with the decision register.
+        let support = stats.iter().any(|s| !is_decision_statistic(s));
+        let first = if support { FIRST_DECISION_YEAR + 2 } else { FIRST_DECISION_YEAR };
+        if from_year > to_year || from_year < first || to_year > 2100 {
+            return Err(Error::BadRequest(format!(
+                "decision years must satisfy {first} <= from_year <= to_year{}",
+                if support { " (D-2 must be within the registers)" } else { "" }
+            )));
         }
         Ok(JobParams {
             project: project.to_string(),
@@ -92,6 +117,11 @@ impl JobParams {
 
     pub fn needs_benefits(&self) -> bool {
         STATISTICS.iter().any(|(id, b, _)| *b && self.statistics.iter().any(|s| s == id))
+    }
+
+    /// Registration snapshots (SPEC §4.3) are needed by the support statistics only.
+    pub fn needs_registrations(&self) -> bool {
+        self.statistics.iter().any(|s| !is_decision_statistic(s))
     }
 
     pub fn needs_interventions(&self) -> bool {
@@ -299,7 +329,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         )?,
     );
 
-    // registered on 31 December (SPEC §4.3)
+    // registered on 31 December (SPEC §4.3), for the support statistics only
     let mut periods: HashMap<u64, Vec<(i32, Option<i32>)>> = HashMap::new();
     for b in &pulled.registrations {
         let pnr = col::<StringArray>(b, "personnummer")?;
@@ -337,13 +367,15 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         }
     }
     registered.sort();
-    tables.insert(
+    if params.needs_registrations() {
+        tables.insert(
         "registered",
         batch(
             vec![utf8("pseudonym"), Field::new("year", DataType::Int32, false)],
             vec![strings(registered.iter().map(|r| r.0.as_str())), Arc::new(Int32Array::from_iter_values(registered.iter().map(|r| r.1)))],
         )?,
     );
+    }
 
     // decisions of those persons, 2002..=to, ordered within the person by (date, decision_id)
     let mut raw: Vec<(u64, i32, String, DecisionRow)> = Vec::new();

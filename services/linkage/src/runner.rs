@@ -222,7 +222,7 @@ impl Linker {
 
         step("decisions", 0.05, moved);
         let last = format!("{:04}-12", params.to_year);
-        let first = format!("{:04}-01", job::FIRST_DECISION_YEAR);
+        let first = format!("{:04}-01", job::FIRST_HISTORY_YEAR);
         let decisions = retry("fk-registry decisions", backoff, transient, || fk.fetch("decisions", Some((&first, &last)))).await.map_err(fk_err)?;
         moved += rows(&decisions);
         pulled("fk-registry", "decisions", &decisions);
@@ -241,11 +241,18 @@ impl Linker {
         let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
         moved += rows(&persons);
         pulled("fk-registry", "persons", &persons);
-        step("registrations", 0.3, moved);
-        let registrations =
-            retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None)).await.map_err(fk_err)?;
-        moved += rows(&registrations);
-        pulled("fk-registry", "registrations", &registrations);
+        // Registration snapshots only for the support statistics (minimisation, SPEC §2).
+        let registrations = if params.needs_registrations() {
+            step("registrations", 0.3, moved);
+            let r = retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None))
+                .await
+                .map_err(fk_err)?;
+            moved += rows(&r);
+            pulled("fk-registry", "registrations", &r);
+            r
+        } else {
+            Vec::new()
+        };
         let (m0, m1) = params.support_months();
         let benefits = if params.needs_benefits() {
             step("benefit_payments", 0.4, moved);
@@ -348,6 +355,7 @@ fn fingerprints(
         .datasets
         .into_iter()
         .filter(|d| sos || d.dataset != "benefit_payments" || params.needs_benefits())
+        .filter(|d| sos || d.dataset != "registrations" || params.needs_registrations())
         .map(|d| InputFingerprint {
             service: service.to_string(),
             dataset: d.dataset,

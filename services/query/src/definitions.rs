@@ -46,10 +46,12 @@ pub fn views(from: i32, to: i32) -> Vec<(&'static str, String)> {
                 .into(),
         ),
         (
-            // §4.8 The nearest earlier qualifying decision (from 2002 on).
+            // §4.8 The nearest earlier qualifying decision, from 2002 on (a delivery holds the
+            // decisions from 1994 for SPEC-DECISIONS D8; the earlier ones do not count here).
             "previous",
             "SELECT f.pseudonym, max(q.decision_seq) AS prev_seq \
              FROM flow f JOIN qualifying q ON q.pseudonym = f.pseudonym AND q.decision_seq < f.decision_seq \
+               AND q.decision_year >= 2002 \
              GROUP BY f.pseudonym"
                 .into(),
         ),

@@ -4,7 +4,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
-use crate::stats::{self, Statistic, Table};
+use crate::stats::{self, Family, Statistic, Table};
 
 /// Decision years and the delivery to compute for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -15,17 +15,21 @@ pub struct Years {
 
 impl Years {
     pub fn new(from: i32, to: i32) -> Result<Self> {
-        if from > to || from < 2004 || to > 2100 {
-            return Err(Error::BadRequest("decision years must satisfy 2004 <= from <= to".into()));
+        // The decision register starts in 2002 (support statistics need D-2 >= 2002 as well,
+        // which the linkage service enforces for deliveries that carry them).
+        if from > to || from < 2002 || to > 2100 {
+            return Err(Error::BadRequest("decision years must satisfy 2002 <= from <= to".into()));
         }
         Ok(Years { from, to })
     }
 }
 
-/// A DataFusion session over one delivery with the SPEC §4 views defined.
+/// A DataFusion session over one delivery with the SPEC §4 views defined (and the §5b views,
+/// for the families of statistics the delivery has the tables of).
 pub struct Engine {
     ctx: SessionContext,
     years: Years,
+    families: Vec<Family>,
     /// Units (pseudonyms, decisions) as coordinates shared by every statistic of this session.
     universe: std::sync::Mutex<stats::Universe>,
 }
@@ -38,10 +42,12 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub async fn new(delivery: &Delivery, years: Years) -> Result<Self> {
-        for t in ["persons", "registered", "decisions", "benefits", "interventions"] {
-            if !delivery.has(t) {
-                return Err(Error::Delivery { id: delivery.manifest.delivery_id.clone(), problem: format!("has no {t} table") });
-            }
+        // The families of statistics the delivery was linked for: those whose tables it has.
+        let families: Vec<Family> =
+            [Family::Support, Family::Decisions].into_iter().filter(|f| f.tables().iter().all(|t| delivery.has(t))).collect();
+        if families.is_empty() {
+            let missing = Family::Decisions.tables().iter().find(|t| !delivery.has(t)).copied().unwrap_or("decisions");
+            return Err(Error::Delivery { id: delivery.manifest.delivery_id.clone(), problem: format!("has no {missing} table") });
         }
         if let Some((from, to)) = delivery.manifest.years() {
             if years.from < from || years.to > to {
@@ -54,14 +60,39 @@ impl Engine {
         }
         let ctx = SessionContext::new();
         delivery.register(&ctx).await?;
-        for (name, sql) in crate::definitions::views(years.from, years.to) {
+        let mut views = Vec::new();
+        if families.contains(&Family::Support) {
+            views.extend(crate::definitions::views(years.from, years.to));
+        }
+        if families.contains(&Family::Decisions) {
+            views.extend(crate::decisions::views());
+        }
+        for (name, sql) in views {
             ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
         }
-        Ok(Engine { ctx, years, universe: Default::default() })
+        Ok(Engine { ctx, years, families, universe: Default::default() })
     }
 
-    /// Compute one statistic (before disclosure control).
+    /// Whether the delivery has what a statistic reads.
+    pub fn covers(&self, stat: &Statistic) -> bool {
+        self.families.contains(&stat.family)
+    }
+
+    /// The statistics of the catalogue this delivery can answer, in catalogue order.
+    pub fn statistics(&self) -> Vec<&'static Statistic> {
+        stats::CATALOGUE.iter().filter(|s| self.covers(s)).collect()
+    }
+
+    /// Compute one statistic (before disclosure control). A statistic the delivery was not
+    /// linked for is an error, never zeros (SPEC §6).
     pub async fn compute(&self, stat: &'static Statistic) -> Result<Table> {
+        if !self.covers(stat) {
+            return Err(Error::Precondition(format!(
+                "statistic {} reads {}, which this delivery was not linked for (link a delivery for it)",
+                stat.id,
+                stat.family.tables().join(", ")
+            )));
+        }
         let batches = self.ctx.sql(&(stat.sql)(self.years.from, self.years.to)).await?.collect().await?;
         let cells = {
             let mut universe = self.universe.lock().map_err(|_| Error::BadRequest("engine state poisoned".into()))?;
@@ -71,10 +102,10 @@ impl Engine {
         Ok(stats::cube(stat, &cells, &years))
     }
 
-    /// Compute every statistic of the catalogue (one release).
+    /// Compute every statistic of the catalogue the delivery covers (one release).
     pub async fn compute_all(&self) -> Result<Vec<Table>> {
         let mut out = Vec::with_capacity(stats::CATALOGUE.len());
-        for stat in stats::CATALOGUE {
+        for stat in self.statistics() {
             out.push(self.compute(stat).await?);
         }
         Ok(out)

@@ -4,6 +4,7 @@
 
 pub mod bounds;
 pub mod cli;
+pub mod decisions;
 pub mod definitions;
 pub mod delivery;
 pub mod disclosure;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod ledger;
 pub mod output;
 pub mod receive;
+pub mod regression;
 pub mod report;
 pub mod server;
 pub mod service;

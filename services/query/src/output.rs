@@ -445,18 +445,24 @@ fn parquet_bytes(batch: &RecordBatch, out_dir: &Path) -> Result<Vec<u8>> {
 pub async fn produce(delivery: &Delivery, years: Years, policy: Policy, out_dir: &Path) -> Result<(RunManifest, Release)> {
     let engine = Engine::new(delivery, years).await?;
     let rel = release(&engine, policy).await?;
-    let manifest = write_release(delivery, years, policy, &rel, out_dir)?;
+    let models = crate::regression::fit_models(&engine).await?;
+    let manifest = write_release(delivery, years, policy, &rel, &models, out_dir)?;
     Ok((manifest, rel))
 }
 
-/// Write an already protected and audited release (blocking file I/O).
-pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Release, out_dir: &Path) -> Result<RunManifest> {
+/// Write an already protected and audited release (blocking file I/O), with the regression
+/// models' estimates where their counts are published (`refusal_regression_estimates.csv`).
+pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Release, models: &[crate::regression::Model], out_dir: &Path) -> Result<RunManifest> {
     std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
     let mut files = Vec::new();
     for t in &rel.tables {
         write(&out_dir.join(format!("{}.csv", t.statistic)), tidy_csv(&t.dims, &t.rows).as_bytes(), &mut files)?;
         let batch = to_batch(&t.dims, &t.rows)?;
         write(&out_dir.join(format!("{}.parquet", t.statistic)), &parquet_bytes(&batch, out_dir)?, &mut files)?;
+    }
+    if !models.is_empty() {
+        let csv = crate::regression::estimates_csv(models, rel.table("refusal_regression").ok());
+        write(&out_dir.join("refusal_regression_estimates.csv"), csv.as_bytes(), &mut files)?;
     }
     let xlsx = crate::report::workbook(&rel.tables).map_err(|e| out_err(&out_dir.join("report.xlsx"), e))?;
     write(&out_dir.join("report.xlsx"), &xlsx, &mut files)?;

@@ -252,8 +252,10 @@ impl QueryState {
         let staging = runs.join(format!(".staging-{}-{}", std::process::id(), rand_suffix()));
         // The same cached release a Flight fetch serves; writing the files is blocking I/O.
         let rel = self.release(&d, years, caller).await?;
+        // The regression estimates (written only where the release publishes their counts).
+        let models = crate::regression::fit_models(&Engine::new(&d, years).await?).await?;
         let (policy, rel2, stage) = (self.policy, rel.clone(), staging.clone());
-        let written = tokio::task::spawn_blocking(move || output::write_release(&d, years, policy, &rel2, &stage))
+        let written = tokio::task::spawn_blocking(move || output::write_release(&d, years, policy, &rel2, &models, &stage))
             .await
             .map_err(|e| Status::internal(format!("writing the production: {e}")))?;
         let manifest = match written {

@@ -50,7 +50,7 @@ pub fn domain(dim: &str) -> &'static [&'static str] {
 /// Children (`BARN`) or adults (`VUXNA`) implied by a value of `age_group` or `sex_age`.
 fn child_adult_of(dim: &str, value: &str) -> Option<&'static str> {
     match (dim, value) {
-        ("age_group", "2-6" | "7-11" | "12-17") | ("sex_age", "FLICKOR" | "POJKAR") => Some("BARN"),
+        ("age_group", "0-6" | "2-6" | "7-11" | "12-17") | ("sex_age", "FLICKOR" | "POJKAR") => Some("BARN"),
         ("age_group", _) | ("sex_age", _) if value != TOTAL => Some("VUXNA"),
         _ => None,
     }
@@ -62,11 +62,39 @@ fn child_adult_of(dim: &str, value: &str) -> Option<&'static str> {
 pub struct Breakdown {
     pub dims: &'static [&'static str],
     pub only: Option<(&'static str, &'static str)>,
+    /// Decision years before this one have no rows in this breakdown (e.g. LSS group, recorded
+    /// from 2018 only).
+    pub min_year: Option<i32>,
 }
 
-const fn bd(dims: &'static [&'static str]) -> Breakdown {
-    Breakdown { dims, only: None }
+pub(crate) const fn bd(dims: &'static [&'static str]) -> Breakdown {
+    Breakdown { dims, only: None, min_year: None }
 }
+
+/// Which part of the catalogue a statistic belongs to, and so which delivered tables it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// SPEC §4-§5: the cohort and its support before and after (every delivered table).
+    Support,
+    /// SPEC-DECISIONS §5b: decision statistics (FK's `persons` and `decisions` only).
+    Decisions,
+}
+
+impl Family {
+    /// The delivered tables the family's statistics read.
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Family::Support => &["persons", "registered", "decisions", "benefits", "interventions"],
+            Family::Decisions => &["persons", "decisions"],
+        }
+    }
+}
+
+/// The dimension that names a row's counting unit (SPEC-DECISIONS D10): `Y` decisions in one
+/// decision year, `D` decisions summed over the period, `P` distinct persons per cell over the
+/// period. Internally a P breakdown's rows carry `P:<tag>` so that each breakdown keeps its own
+/// person-per-cell units; the published value is the letter.
+pub const COUNTING_UNIT: &str = "counting_unit";
 
 /// The three published breakdowns of the support statistics (SPEC §5).
 pub const BREAKDOWNS: &[Breakdown] = &[bd(&["sex", "age_group"]), bd(&["birth_country", "sex_age"]), bd(&["lss_group", "sex_age"])];
@@ -77,7 +105,7 @@ const INTERVENTION_BREAKDOWNS: &[Breakdown] = &[
     bd(&["age_group"]),
     bd(&["birth_country"]),
     bd(&["lss_group"]),
-    Breakdown { dims: &["rejection_reason"], only: Some(("outcome", "AVSLAG")) },
+    Breakdown { dims: &["rejection_reason"], only: Some(("outcome", "AVSLAG")), min_year: None },
 ];
 
 /// One statistic of the catalogue.
@@ -101,9 +129,24 @@ pub struct Statistic {
     pub sql: fn(i32, i32) -> String,
     /// Derived ranking: the `k` most common categories of each group (see `top_interventions`).
     pub top: Option<usize>,
+    pub family: Family,
+    /// Values of dimensions this statistic defines differently from [`domain`] (e.g. the
+    /// decision statistics' age groups start at 0-6).
+    pub domain: fn(&str) -> Option<&'static [&'static str]>,
+    /// Category values published as counts but kept out of the denominators.
+    pub not_in_denominator: &'static [&'static str],
+}
+
+fn no_override(_: &str) -> Option<&'static [&'static str]> {
+    None
 }
 
 impl Statistic {
+    /// The values of one of the statistic's dimensions (complete grids).
+    pub fn values(&self, dim: &str) -> &'static [&'static str] {
+        (self.domain)(dim).unwrap_or_else(|| domain(dim))
+    }
+
     /// Every dimension the SQL returns, in order, without duplicates.
     pub fn cell_dims(&self) -> Vec<&'static str> {
         let mut dims: Vec<&'static str> = Vec::new();
@@ -127,7 +170,7 @@ impl Statistic {
     }
 }
 
-fn no_categories() -> Vec<Vec<&'static str>> {
+pub(crate) fn no_categories() -> Vec<Vec<&'static str>> {
     vec![]
 }
 fn yes_no() -> Vec<Vec<&'static str>> {
@@ -286,7 +329,7 @@ fn pa_by_previous_application_sql(_: i32, _: i32) -> String {
     )
 }
 
-/// The catalogue of SPEC §5, in publication order.
+/// The catalogue of SPEC §5 and SPEC-DECISIONS §5b, in publication order.
 pub const CATALOGUE: &[Statistic] = &[
     Statistic {
         id: "cohort_flow",
@@ -301,6 +344,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: no_categories,
         sql: cohort_flow_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "other_support_before",
@@ -316,6 +362,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: support_types,
         sql: other_support_before_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "municipal_law_before",
@@ -330,6 +379,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: municipal_laws,
         sql: municipal_law_before_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "benefits_before",
@@ -343,6 +395,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: benefit_categories,
         sql: benefits_before_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "hsl_before",
@@ -356,6 +411,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: hsl_only,
         sql: hsl_before_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "municipal_support_before_after",
@@ -370,6 +428,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: yes_no,
         sql: municipal_support_before_after_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "interventions_before_after",
@@ -386,6 +447,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: intervention_categories,
         sql: interventions_before_after_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "top_interventions",
@@ -402,6 +466,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: single_interventions,
         sql: interventions_before_after_sql,
         top: Some(3),
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "no_support_after",
@@ -415,6 +482,9 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: none_only,
         sql: no_support_after_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
     Statistic {
         id: "pa_by_previous_application",
@@ -429,7 +499,19 @@ pub const CATALOGUE: &[Statistic] = &[
         categories: personal_assistance,
         sql: pa_by_previous_application_sql,
         top: None,
+        family: Family::Support,
+        domain: no_override,
+        not_in_denominator: &[],
     },
+    crate::decisions::DECISION_FLOW,
+    crate::decisions::DECISIONS_BY_GROUP,
+    crate::decisions::REFUSAL_REASONS,
+    crate::decisions::ASSESSED_HOURS,
+    crate::decisions::DECISION_NUMBER,
+    crate::decisions::TIME_SINCE_PREVIOUS,
+    crate::decisions::REFUSAL_BY_PREVIOUS_APPLICATION,
+    crate::decisions::REAPPLICATION_AFTER_REFUSAL,
+    crate::decisions::REFUSAL_REGRESSION,
 ];
 
 pub fn find(id: &str) -> Result<&'static Statistic> {
@@ -538,7 +620,7 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
         if dim == "decision_year" {
             years.to_vec()
         } else {
-            domain(dim).iter().map(|s| s.to_string()).collect()
+            stat.values(dim).iter().map(|s| s.to_string()).collect()
         }
     };
     let pos: BTreeMap<&str, usize> = cell_dims.iter().enumerate().map(|(i, d)| (*d, i)).collect();
@@ -549,12 +631,20 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     for (k, v) in cells {
         by_category.entry(&k[nkey..]).or_default().push((&k[..nkey], v));
     }
-    let all_cells: Vec<Cell<'_>> = cells.iter().map(|(k, v)| (&k[..nkey], v)).collect();
+    // The denominators' units: every cell's, except the categories a statistic keeps out of its
+    // denominators (an unknown rejection reason, SPEC-DECISIONS D6).
+    let all_cells: Vec<Cell<'_>> = cells
+        .iter()
+        .filter(|(k, _)| !k[nkey..].iter().any(|v| stat.not_in_denominator.contains(&v.as_str())))
+        .map(|(k, v)| (&k[..nkey], v))
+        .collect();
     let categories: Vec<Vec<String>> = if ncat == 0 {
         vec![vec![]]
     } else {
         (stat.categories)().into_iter().map(|c| c.into_iter().map(String::from).collect()).collect()
     };
+    let unit_at = cell_dims.iter().position(|d| *d == COUNTING_UNIT);
+    let year_at = cell_dims.iter().position(|d| *d == "decision_year");
     let mut rows = Vec::new();
     for breakdown in stat.breakdowns {
         // (dimension, its values incl. TOTAL when it has a margin)
@@ -577,7 +667,11 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
                 (Some(implied), Some(ca)) if *ca != TOTAL => implied == *ca,
                 _ => true,
             });
-            if consistent {
+            let too_early = match (breakdown.min_year, chosen.get("decision_year").and_then(|y| y.parse::<i32>().ok())) {
+                (Some(min), Some(y)) => y < min,
+                _ => false,
+            };
+            if consistent && !too_early {
                 let matches = |key: &[String]| chosen.iter().all(|(d, v)| *v == TOTAL || key[pos[d]] == *v);
                 let denominator: Units = Arc::new(union(all_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
                 let prefix: Vec<String> = cell_dims[..nkey].iter().map(|d| chosen.get(d).map(|v| v.to_string()).unwrap_or_default()).collect();
@@ -590,6 +684,9 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
                     };
                     let mut values = prefix.clone();
                     values.extend(cat.iter().cloned());
+                    if let Some(i) = unit_at {
+                        values[i] = published_unit(&values[i], year_at.map(|y| values[y].as_str()));
+                    }
                     rows.push(Row {
                         values,
                         n: units.len() as i64,
@@ -618,6 +715,17 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     match stat.top {
         Some(k) => top(stat, table, k),
         None => table,
+    }
+}
+
+/// The published counting unit of a row: `P:<tag>` is `P`, and a `Y` row over all years (the
+/// `TOTAL` decision year) sums the years, so it is `D`.
+fn published_unit(internal: &str, decision_year: Option<&str>) -> String {
+    let letter = internal.split(':').next().unwrap_or(internal);
+    if letter == "Y" && decision_year == Some(TOTAL) {
+        "D".to_string()
+    } else {
+        letter.to_string()
     }
 }
 

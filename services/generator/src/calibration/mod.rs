@@ -291,6 +291,15 @@ pub const RETURN_PROB: f64 = 0.35;
 /// `(year − 2002) / 10` (no earlier decision can be seen in 2002). **Assumption.**
 pub const REPEAT_RAMP_YEARS: f64 = 10.0;
 
+/// Decisions in a year (2012–2022) by persons who had a qualifying decision before 2002, and so
+/// are out of the history tables (SPEC-DECISIONS D8): Tabell 17 Totalt − Tabell 31 Totalt, as
+/// listed in SPEC-DECISIONS §5b.2 (36, 30, 23, … 5). The generator gives that many of each year's
+/// applicants a refusal in 1994–2001 (the register starts in 1994, SPEC §3).
+pub const DECIDED_BEFORE_2002: [(i32, u32); 11] =
+    [(2012, 36), (2013, 30), (2014, 23), (2015, 25), (2016, 15), (2017, 10), (2018, 7), (2019, 6), (2020, 5), (2021, 8), (2022, 5)];
+/// First year of the decision register as extracted (assistansersättning started in 1994).
+pub const FIRST_HISTORY_YEAR: i32 = 1994;
+
 /// **Assumption.** Share of qualifying decisions that follow a notification from a municipality
 /// (`ANMALAN`) rather than an application; Bilaga 1 counts both as applications.
 pub const ANMALAN_SHARE: f64 = 0.10;
