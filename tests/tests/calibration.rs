@@ -3,10 +3,11 @@
 //! published ones (cells whose published denominator is at least 50 persons); the whole
 //! production passes its disclosure audit; and no personnummer reaches `OUT_DIR`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 
-use regstat_proto::linkage::v1 as pb;
 use regstat_query::engine::{Engine, Years};
 use regstat_query::stats::{self, Table};
 
@@ -51,22 +52,7 @@ async fn delivery_of_default_data(dir: &Path) -> regstat_query::delivery::Delive
         addrs.push(server.local_addr);
         tokio::spawn(server.run(std::future::pending()));
     }
-    std::fs::write(dir.join("secret"), [9u8; 48]).expect("secret");
-    let linker = std::sync::Arc::new(linkage::runner::Linker::new(
-        linkage::runner::Upstreams::new(addrs[0], addrs[1], None),
-        regstat_pseudo::MasterSecret::from_file(&dir.join("secret")).expect("secret"),
-        linkage::runner::DeliveryTarget::Store(dir.join("query")),
-        std::sync::Arc::new(linkage::audit::AuditLog::open(&dir.join("audit.jsonl")).expect("audit")),
-    ));
-    let params = linkage::job::JobParams::new("calibration", 1, 2018, 2020, &[]).expect("params");
-    let job = linker.submit(params, "test").expect("submitted");
-    let mut rx = linker.watch(&job).expect("watch");
-    while rx.borrow().state != pb::JobState::Succeeded as i32 && rx.borrow().state != pb::JobState::Failed as i32 {
-        rx.changed().await.expect("progress");
-    }
-    let r = linker.result(&job).expect("result");
-    assert_eq!(r.state, pb::JobState::Succeeded as i32, "{}", r.error);
-    regstat_query::delivery::Delivery::open(&dir.join("query"), &r.delivery_id).expect("delivery")
+    common::link(dir, addrs[0], addrs[1], linkage::job::JobParams::new("calibration", 1, 2018, 2020, &[]).expect("params")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

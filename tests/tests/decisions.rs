@@ -2,32 +2,17 @@
 //! rule of §5b.1, exact values. The delivery is linked for the decision statistics only, so it
 //! has no registration snapshots, benefits or interventions.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod common;
 
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use std::collections::BTreeMap;
+
+use arrow::array::RecordBatch;
+use common::row;
 use regstat_query::delivery::Delivery;
 use regstat_query::engine::{Engine, Years};
 use regstat_query::stats::{self, Table};
 
-fn s(v: &[&str]) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(v.iter().copied()))
-}
-
-fn batch(fields: Vec<(&str, DataType, bool)>, cols: Vec<ArrayRef>) -> RecordBatch {
-    let schema = Schema::new(fields.into_iter().map(|(n, t, null)| Field::new(n, t, null)).collect::<Vec<_>>());
-    RecordBatch::try_new(Arc::new(schema), cols).expect("batch")
-}
-
-fn day(d: &str) -> i32 {
-    regstat_contract::date_to_days(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date"))
-}
-
-/// (pseudonym, seq, date, kind, outcome, reason, lss_group, hours, changed_on_appeal)
-type D = (&'static str, i32, &'static str, &'static str, &'static str, Option<&'static str>, Option<i32>, Option<f64>, bool);
-
-const DECISIONS: &[D] = &[
+const DECISIONS: &[common::Decision] = &[
     // a1, girl born 2015 (4 in 2019: 0-6, no population restriction, D4): a first refusal, a
     // second refusal the same year (D2: only the first counts), a grant after a refusal.
     ("a1", 1, "2019-03-01", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), Some(1), None, false),
@@ -63,7 +48,6 @@ const DECISIONS: &[D] = &[
 ];
 
 fn fixture() -> BTreeMap<&'static str, RecordBatch> {
-    let mut t = BTreeMap::new();
     let persons: &[(&str, &str, i32, &str)] = &[
         ("a1", "K", 2015, "INRIKES"),
         ("a2", "M", 1990, "UTRIKES"),
@@ -73,49 +57,7 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
         ("a6", "M", 1970, "INRIKES"),
         ("a8", "K", 1960, "UTRIKES"),
     ];
-    t.insert(
-        "persons",
-        batch(
-            vec![("pseudonym", DataType::Utf8, false), ("sex", DataType::Utf8, false), ("birth_year", DataType::Int32, false), ("birth_country", DataType::Utf8, false)],
-            vec![
-                s(&persons.iter().map(|p| p.0).collect::<Vec<_>>()),
-                s(&persons.iter().map(|p| p.1).collect::<Vec<_>>()),
-                Arc::new(Int32Array::from_iter_values(persons.iter().map(|p| p.2))),
-                s(&persons.iter().map(|p| p.3).collect::<Vec<_>>()),
-            ],
-        ),
-    );
-    let refs: Vec<String> = DECISIONS.iter().map(|d| format!("ref-{}-{}", d.0, d.1)).collect();
-    t.insert(
-        "decisions",
-        batch(
-            vec![
-                ("pseudonym", DataType::Utf8, false),
-                ("decision_seq", DataType::Int32, false),
-                ("decision_ref", DataType::Utf8, false),
-                ("decision_date", DataType::Date32, false),
-                ("kind", DataType::Utf8, false),
-                ("outcome", DataType::Utf8, false),
-                ("rejection_reason", DataType::Utf8, true),
-                ("lss_group", DataType::Int32, true),
-                ("assessed_hours", DataType::Float64, true),
-                ("changed_on_appeal", DataType::Boolean, false),
-            ],
-            vec![
-                s(&DECISIONS.iter().map(|d| d.0).collect::<Vec<_>>()),
-                Arc::new(Int32Array::from_iter_values(DECISIONS.iter().map(|d| d.1))),
-                s(&refs.iter().map(String::as_str).collect::<Vec<_>>()),
-                Arc::new(Date32Array::from_iter_values(DECISIONS.iter().map(|d| day(d.2)))),
-                s(&DECISIONS.iter().map(|d| d.3).collect::<Vec<_>>()),
-                s(&DECISIONS.iter().map(|d| d.4).collect::<Vec<_>>()),
-                Arc::new(StringArray::from(DECISIONS.iter().map(|d| d.5).collect::<Vec<_>>())),
-                Arc::new(Int32Array::from(DECISIONS.iter().map(|d| d.6).collect::<Vec<_>>())),
-                Arc::new(Float64Array::from(DECISIONS.iter().map(|d| d.7).collect::<Vec<_>>())),
-                Arc::new(BooleanArray::from(DECISIONS.iter().map(|d| d.8).collect::<Vec<_>>())),
-            ],
-        ),
-    );
-    t
+    BTreeMap::from([("persons", common::persons(persons)), ("decisions", common::decisions(DECISIONS))])
 }
 
 const DECISION_STATISTICS: &[&str] = &[
@@ -144,24 +86,6 @@ async fn engine() -> (tempfile::TempDir, Delivery, Engine) {
 
 async fn compute(e: &Engine, id: &str) -> Table {
     e.compute(stats::find(id).expect("statistic")).await.expect("computes")
-}
-
-/// The row with exactly these values in the named dimensions and empty values in every other
-/// non-category dimension not named (so a breakdown's row is found, not another's).
-fn row<'a>(t: &'a Table, want: &[(&str, &str)]) -> &'a stats::Row {
-    let stat = stats::find(t.statistic).expect("statistic");
-    let found: Vec<&stats::Row> = t
-        .rows
-        .iter()
-        .filter(|r| {
-            t.dims.iter().enumerate().all(|(i, d)| match want.iter().find(|(w, _)| w == d) {
-                Some((_, v)) => r.values[i] == *v,
-                None => stat.category.contains(d) || r.values[i].is_empty(),
-            })
-        })
-        .collect();
-    assert_eq!(found.len(), 1, "{} rows {want:?}", found.len());
-    found[0]
 }
 
 fn n(t: &Table, want: &[(&str, &str)]) -> i64 {
@@ -349,4 +273,50 @@ async fn the_release_protects_the_regression_counts_with_everything_else() {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.lines().skip(1).all(|l| l.ends_with("withheld: fewer than 50 decisions")), "{csv}");
     assert!(manifest.files.iter().any(|f| f.name == "refusal_regression_estimates.csv"));
+}
+
+/// SPEC-DECISIONS §5b.3: the report's T22 hides LSS group 2 × women × 2019 × grants (one
+/// decision), but the regression's n minus T22's published adult cells gives it back. Here the
+/// same shape: the model count of the adults is a published number over the same decisions as
+/// `decisions_by_group`, so the release must hide enough that the one grant is not derivable.
+#[tokio::test]
+async fn the_regression_counts_do_not_give_back_a_cell_hidden_in_decisions_by_group() {
+    // 90 adults decided in 2019 in groups 1-3 (group 2 has one woman granted: the hidden cell)
+    // and 10 without a group, who are outside the model.
+    let mut persons: Vec<(&'static str, &'static str, i32, &'static str)> = Vec::new();
+    let mut decisions: Vec<common::Decision> = Vec::new();
+    let names: Vec<&'static str> = (0..100).map(|i| &*Box::leak(format!("v{i:03}").into_boxed_str())).collect();
+    for (i, name) in names.iter().enumerate() {
+        let (sex, group, outcome) = match i {
+            0 => ("K", 2, "BIFALL"),
+            1..=30 => (if i % 2 == 0 { "K" } else { "M" }, 1, if i % 3 == 0 { "BIFALL" } else { "AVSLAG" }),
+            31..=50 => ("M", 2, if i % 4 == 0 { "BIFALL" } else { "AVSLAG" }),
+            51..=89 => (if i % 2 == 0 { "K" } else { "M" }, 3, if i % 3 == 0 { "BIFALL" } else { "AVSLAG" }),
+            _ => (if i % 2 == 0 { "K" } else { "M" }, 0, if i % 3 == 0 { "BIFALL" } else { "AVSLAG" }),
+        };
+        persons.push((name, sex, 1970 + (i as i32 % 40), if i % 5 == 0 { "UTRIKES" } else { "INRIKES" }));
+        let reason = (outcome == "AVSLAG").then_some("BEHOV_HOGST_20H");
+        decisions.push((name, 1, "2019-06-01", "ANSOKAN", outcome, reason, (group > 0).then_some(group), reason.map(|_| 12.0), false));
+    }
+    let store = tempfile::tempdir().expect("tempdir");
+    let ids: Vec<String> = vec!["decisions_by_group".into(), "refusal_regression".into()];
+    let params = linkage::job::JobParams::new("leak", 1, 2019, 2019, &ids).expect("params");
+    let key = linkage::delivery::KeyInfo { project: "leak".into(), version: 1, fingerprint: "0".into() };
+    let tables = BTreeMap::from([("persons", common::persons(&persons)), ("decisions", common::decisions(&decisions))]);
+    let p = linkage::delivery::publish(store.path(), &tables, &params, key, vec![]).expect("publish");
+    let d = Delivery::open(store.path(), &p.delivery_id).expect("delivery");
+    let e = Engine::new(&d, Years::new(2019, 2019).expect("years")).await.expect("engine");
+    let rel = regstat_query::output::release(&e, Default::default()).await.expect("released");
+    assert!(rel.audit.passed, "{:?}", rel.audit.problems);
+    let t = rel.table("decisions_by_group").expect("table");
+    let at = |d: &str| t.dims.iter().position(|x| *x == d).expect("dim");
+    let cell = t
+        .rows
+        .iter()
+        .find(|r| r.values[at("lss_group")] == "2" && r.values[at("sex_age")] == "KVINNOR" && r.values[at("outcome")] == "BIFALL")
+        .expect("the cell");
+    assert_eq!(cell.n, None, "one grant: hidden");
+    // the adults' model count is a published number, and with it the grant is still not derivable
+    let model = rel.table("refusal_regression").expect("table");
+    assert!(model.rows.iter().any(|r| r.values[0] == "VUXNA" && r.denominator.is_some()), "the model count is published");
 }

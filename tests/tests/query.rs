@@ -1,26 +1,16 @@
 //! Statistics on a hand-built delivery with one person per rule of SPEC §4, exact values.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Int32Array, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
+use common::{batch, s};
 use regstat_query::delivery::Delivery;
 use regstat_query::engine::{Engine, Years};
 use regstat_query::stats::{self, Table};
-
-fn s(v: &[&str]) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(v.iter().copied()))
-}
-
-fn batch(fields: Vec<(&str, DataType, bool)>, cols: Vec<ArrayRef>) -> RecordBatch {
-    let schema = Schema::new(fields.into_iter().map(|(n, t, null)| Field::new(n, t, null)).collect::<Vec<_>>());
-    RecordBatch::try_new(Arc::new(schema), cols).expect("batch")
-}
-
-fn day(d: &str) -> i32 {
-    regstat_contract::date_to_days(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date"))
-}
 
 /// The fixture (see the comments per person). Pseudonyms are readable names here.
 fn fixture() -> BTreeMap<&'static str, RecordBatch> {
@@ -39,18 +29,7 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
         ("p10", "M", 2000, "INRIKES"),
         ("p11", "K", 1950, "UTRIKES"),
     ];
-    t.insert(
-        "persons",
-        batch(
-            vec![("pseudonym", DataType::Utf8, false), ("sex", DataType::Utf8, false), ("birth_year", DataType::Int32, false), ("birth_country", DataType::Utf8, false)],
-            vec![
-                s(&persons.iter().map(|p| p.0).collect::<Vec<_>>()),
-                s(&persons.iter().map(|p| p.1).collect::<Vec<_>>()),
-                Arc::new(Int32Array::from_iter_values(persons.iter().map(|p| p.2))),
-                s(&persons.iter().map(|p| p.3).collect::<Vec<_>>()),
-            ],
-        ),
-    );
+    t.insert("persons", common::persons(persons));
     let mut reg: Vec<(&str, i32)> = Vec::new();
     for p in ["p01", "p02", "p03", "p04", "p05", "p10"] {
         reg.extend((2016..=2021).map(|y| (p, y)));
@@ -66,54 +45,24 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
             vec![s(&reg.iter().map(|r| r.0).collect::<Vec<_>>()), Arc::new(Int32Array::from_iter_values(reg.iter().map(|r| r.1)))],
         ),
     );
-    // (pseudonym, seq, date, kind, outcome, reason, lss_group, appeal)
-    type D = (&'static str, i32, &'static str, &'static str, &'static str, Option<&'static str>, Option<i32>, bool);
-    let decisions: &[D] = &[
-        ("p01", 1, "2019-03-01", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), Some(1), false),
-        ("p02", 1, "1999-01-01", "ANSOKAN", "AVSLAG", None, None, false), // before 2002: not a previous application (§4.8)
-        ("p02", 2, "2018-05-05", "ANMALAN", "BIFALL", None, None, false),
-        ("p03", 1, "2019-02-02", "OMPROVNING", "AVSLAG", Some("PERSONKRETS"), None, false), // not qualifying
-        ("p04", 1, "2019-04-04", "ANSOKAN", "AVSLAG", Some("PERSONKRETS"), None, true), // changed on appeal
-        ("p05", 1, "2010-01-15", "ANSOKAN", "AVSLAG", None, None, false), // earlier refusal: TIDIGARE
-        ("p05", 2, "2019-06-01", "ANSOKAN", "AVSLAG", Some("ANNAN"), Some(2), false), // same day, lower decision_id: first
-        ("p05", 3, "2019-06-01", "ANSOKAN", "BIFALL", None, Some(2), false),
-        ("p06", 1, "2020-02-02", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), None, false),
-        ("p07", 1, "2018-08-08", "ANSOKAN", "BIFALL", None, Some(3), false),
-        ("p08", 1, "2020-09-09", "ANSOKAN", "AVSLAG", None, None, false),
-        ("p09", 1, "2019-10-10", "ANSOKAN", "AVSLAG", None, None, false),
-        ("p10", 1, "2017-05-05", "ANSOKAN", "AVSLAG", None, None, false), // outside the years
-        ("p11", 1, "2018-11-11", "ANSOKAN", "BIFALL", None, Some(3), false),
+    // (pseudonym, seq, date, kind, outcome, reason, lss_group, hours, appeal)
+    let decisions: &[common::Decision] = &[
+        ("p01", 1, "2019-03-01", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), Some(1), None, false),
+        ("p02", 1, "1999-01-01", "ANSOKAN", "AVSLAG", None, None, None, false), // before 2002: not a previous application (§4.8)
+        ("p02", 2, "2018-05-05", "ANMALAN", "BIFALL", None, None, None, false),
+        ("p03", 1, "2019-02-02", "OMPROVNING", "AVSLAG", Some("PERSONKRETS"), None, None, false), // not qualifying
+        ("p04", 1, "2019-04-04", "ANSOKAN", "AVSLAG", Some("PERSONKRETS"), None, None, true), // changed on appeal
+        ("p05", 1, "2010-01-15", "ANSOKAN", "AVSLAG", None, None, None, false), // earlier refusal: TIDIGARE
+        ("p05", 2, "2019-06-01", "ANSOKAN", "AVSLAG", Some("ANNAN"), Some(2), None, false), // same day, lower decision_id: first
+        ("p05", 3, "2019-06-01", "ANSOKAN", "BIFALL", None, Some(2), None, false),
+        ("p06", 1, "2020-02-02", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), None, None, false),
+        ("p07", 1, "2018-08-08", "ANSOKAN", "BIFALL", None, Some(3), None, false),
+        ("p08", 1, "2020-09-09", "ANSOKAN", "AVSLAG", None, None, None, false),
+        ("p09", 1, "2019-10-10", "ANSOKAN", "AVSLAG", None, None, None, false),
+        ("p10", 1, "2017-05-05", "ANSOKAN", "AVSLAG", None, None, None, false), // outside the years
+        ("p11", 1, "2018-11-11", "ANSOKAN", "BIFALL", None, Some(3), None, false),
     ];
-    t.insert(
-        "decisions",
-        batch(
-            vec![
-                ("pseudonym", DataType::Utf8, false),
-                ("decision_seq", DataType::Int32, false),
-                ("decision_ref", DataType::Utf8, false),
-                ("decision_date", DataType::Date32, false),
-                ("kind", DataType::Utf8, false),
-                ("outcome", DataType::Utf8, false),
-                ("rejection_reason", DataType::Utf8, true),
-                ("lss_group", DataType::Int32, true),
-                ("assessed_hours", DataType::Float64, true),
-                ("changed_on_appeal", DataType::Boolean, false),
-            ],
-            vec![
-                s(&decisions.iter().map(|d| d.0).collect::<Vec<_>>()),
-                Arc::new(Int32Array::from_iter_values(decisions.iter().map(|d| d.1))),
-                // decision_ref: a unique keyed tag of decision_id in a real delivery.
-                s(&decisions.iter().map(|d| format!("ref-{}-{}", d.0, d.1)).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()),
-                Arc::new(Date32Array::from_iter_values(decisions.iter().map(|d| day(d.2)))),
-                s(&decisions.iter().map(|d| d.3).collect::<Vec<_>>()),
-                s(&decisions.iter().map(|d| d.4).collect::<Vec<_>>()),
-                Arc::new(StringArray::from(decisions.iter().map(|d| d.5).collect::<Vec<_>>())),
-                Arc::new(Int32Array::from(decisions.iter().map(|d| d.6).collect::<Vec<_>>())),
-                Arc::new(Float64Array::from(vec![None; decisions.len()])),
-                Arc::new(BooleanArray::from(decisions.iter().map(|d| d.7).collect::<Vec<_>>())),
-            ],
-        ),
-    );
+    t.insert("decisions", common::decisions(decisions));
     let benefits: &[(&str, &str, &str)] = &[
         ("p01", "OMVARDNADSBIDRAG", "2018-04"),
         ("p05", "MERKOSTNADSERSATTNING", "2018-12"),

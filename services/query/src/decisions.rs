@@ -96,18 +96,14 @@ pub fn views() -> Vec<(&'static str, String)> {
             "dd_decisions",
             // Groups: age groups from 0-6 (D3: no registration rule), children/adults, sex-and-age,
             // decision number, previous application, time since the previous decision.
-            "SELECT *, \
-               CASE WHEN age <= 6 THEN '0-6' WHEN age <= 11 THEN '7-11' WHEN age <= 17 THEN '12-17' \
-                    WHEN age <= 29 THEN '18-29' WHEN age <= 49 THEN '30-49' WHEN age <= 64 THEN '50-64' \
-                    ELSE '65+' END AS age_group, \
-               CASE WHEN age <= 17 THEN 'BARN' ELSE 'VUXNA' END AS child_adult, \
-               CASE WHEN age <= 17 AND sex = 'K' THEN 'FLICKOR' WHEN age <= 17 THEN 'POJKAR' \
-                    WHEN sex = 'K' THEN 'KVINNOR' ELSE 'MAN' END AS sex_age, \
+            format!(
+                "SELECT *, {}, \
                CASE WHEN k = 1 THEN 'FIRST' WHEN k = 2 THEN 'SECOND' ELSE 'THIRD_PLUS' END AS decision_number, \
                CASE WHEN k = 1 THEN 'FORSTA' WHEN prev_outcome = 'AVSLAG' THEN 'TIDIGARE' ELSE 'AFTER_GRANT' END AS previous_application, \
                CASE WHEN years_since_previous <= 3 THEN '0-3' WHEN years_since_previous <= 6 THEN '4-6' ELSE '7+' END AS time_since_previous \
-             FROM dd_base"
-                .into(),
+             FROM dd_base",
+                crate::definitions::person_groups("0-6")
+            ),
         ),
         (
             // The population of the history statistics T31-T45 (D8): from 2002, no earlier

@@ -4,6 +4,20 @@
 //! Delivered tables (see ARCHITECTURE.md, "Linkage and deliveries"): `persons`, `registered`,
 //! `decisions`, `benefits`, `interventions`, all keyed by `pseudonym`.
 
+/// §4.4 (and SPEC-DECISIONS D3) over a relation with `age` and `sex`: `age_group` (its youngest
+/// group named `youngest`: 2-6 for the registered cohort, 0-6 for the decision statistics),
+/// `child_adult` and `sex_age`.
+pub(crate) fn person_groups(youngest: &str) -> String {
+    format!(
+        "CASE WHEN age <= 6 THEN '{youngest}' WHEN age <= 11 THEN '7-11' WHEN age <= 17 THEN '12-17' \
+              WHEN age <= 29 THEN '18-29' WHEN age <= 49 THEN '30-49' WHEN age <= 64 THEN '50-64' \
+              ELSE '65+' END AS age_group, \
+         CASE WHEN age <= 17 THEN 'BARN' ELSE 'VUXNA' END AS child_adult, \
+         CASE WHEN age <= 17 AND sex = 'K' THEN 'FLICKOR' WHEN age <= 17 THEN 'POJKAR' \
+              WHEN sex = 'K' THEN 'KVINNOR' ELSE 'MAN' END AS sex_age"
+    )
+}
+
 /// The views, in dependency order, for decision years `from..=to`.
 pub fn views(from: i32, to: i32) -> Vec<(&'static str, String)> {
     vec![
@@ -78,15 +92,7 @@ pub fn views(from: i32, to: i32) -> Vec<(&'static str, String)> {
         (
             // §4.4 age groups (the youngest possible age is 2), children/adults, sex-and-age.
             "cohort_dims",
-            "SELECT *, \
-               CASE WHEN age <= 6 THEN '2-6' WHEN age <= 11 THEN '7-11' WHEN age <= 17 THEN '12-17' \
-                    WHEN age <= 29 THEN '18-29' WHEN age <= 49 THEN '30-49' WHEN age <= 64 THEN '50-64' \
-                    ELSE '65+' END AS age_group, \
-               CASE WHEN age <= 17 THEN 'BARN' ELSE 'VUXNA' END AS child_adult, \
-               CASE WHEN age <= 17 AND sex = 'K' THEN 'FLICKOR' WHEN age <= 17 THEN 'POJKAR' \
-                    WHEN sex = 'K' THEN 'KVINNOR' ELSE 'MAN' END AS sex_age \
-             FROM cohort"
-                .into(),
+            format!("SELECT *, {} FROM cohort", person_groups("2-6")),
         ),
         (
             // §4.9 The year before (D-1) and the year after (D+1), one row per person and period.
