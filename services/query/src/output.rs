@@ -470,7 +470,7 @@ pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Re
     write(&out_dir.join("disclosure_audit.json"), &audit, &mut files)?;
     let mut inputs = vec![FileEntry { name: "manifest.json".into(), sha256: delivery.manifest_sha256.clone() }];
     inputs.extend(delivery.manifest.files.iter().map(|f| FileEntry { name: f.name.clone(), sha256: f.sha256.clone() }));
-    let parameters = Parameters { decision_years: years, policy, statistics: stats::CATALOGUE.iter().map(|s| s.id).collect() };
+    let parameters = Parameters { decision_years: years, policy, statistics: rel.tables.iter().map(|t| t.statistic).collect() };
     let code_version = env!("CARGO_PKG_VERSION");
     let id_input = serde_json::to_vec(&(code_version, &delivery.manifest.delivery_id, &inputs, &parameters)).map_err(|e| out_err(out_dir, e))?;
     let manifest = RunManifest {
