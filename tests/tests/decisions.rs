@@ -57,7 +57,17 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
         ("a6", "M", 1970, "INRIKES"),
         ("a8", "K", 1960, "UTRIKES"),
     ];
-    BTreeMap::from([("persons", common::persons(persons)), ("decisions", common::decisions(DECISIONS))])
+    // D11: a2 (born abroad) arrived 2014-02-01; a later registration start (2025) is after his
+    // decisions. a8, born abroad, has no registration start: residence time UNKNOWN.
+    let arrivals: &[(&str, &str)] = &[("a2", "2014-02-01"), ("a2", "2025-01-01")];
+    let arrivals = common::batch(
+        vec![("pseudonym", arrow::datatypes::DataType::Utf8, false), ("arrival_date", arrow::datatypes::DataType::Date32, false)],
+        vec![
+            common::s(&arrivals.iter().map(|a| a.0).collect::<Vec<_>>()),
+            std::sync::Arc::new(arrow::array::Date32Array::from_iter_values(arrivals.iter().map(|a| common::day(a.1)))),
+        ],
+    );
+    BTreeMap::from([("persons", common::persons(persons)), ("decisions", common::decisions(DECISIONS)), ("arrivals", arrivals)])
 }
 
 const DECISION_STATISTICS: &[&str] = &[
@@ -70,6 +80,8 @@ const DECISION_STATISTICS: &[&str] = &[
     "refusal_by_previous_application",
     "reapplication_after_refusal",
     "refusal_regression",
+    "refusal_by_residence_time",
+    "refusal_reasons_by_residence_time",
 ];
 
 async fn engine() -> (tempfile::TempDir, Delivery, Engine) {
@@ -242,6 +254,32 @@ async fn reapplication_after_a_refusal_in_the_base_year() {
     assert_eq!(r("BEHOV_HOGST_20H", "MAN", "REAPPLIED", "BIFALL"), (1, Some(1)));
     assert_eq!(r("BEHOV_HOGST_20H", "KVINNOR", "REAPPLIED", "AVSLAG"), (1, Some(1)));
     assert_eq!(r("PERSONKRETS", "TOTAL", "REFUSED", "TOTAL"), (0, Some(0)));
+}
+
+#[tokio::test]
+async fn residence_time_counts_completed_years_since_the_latest_arrival_before_the_decision() {
+    let (_s, _d, e) = engine().await;
+    let t = compute(&e, "refusal_by_residence_time").await;
+    let r = |ca: &'static str, ry: &'static str, outcome: &'static str| nd(&t, &[("counting_unit", "D"), ("child_adult", ca), ("residence_years", ry), ("outcome", outcome)]);
+    // a2: 2018-02-01 (4 years to the day: 0-4) refused and 2018-06-01 granted; 2020-01-01 refused
+    // (5 completed years: 5-9; the 2025 registration is after it). a8 2019: no arrival, UNKNOWN.
+    assert_eq!(r("VUXNA", "0-4", "AVSLAG"), (1, Some(2)));
+    assert_eq!(r("VUXNA", "0-4", "BIFALL"), (1, Some(2)));
+    assert_eq!(r("VUXNA", "5-9", "AVSLAG"), (1, Some(1)));
+    assert_eq!(r("VUXNA", "10+", "AVSLAG"), (0, Some(0)));
+    assert_eq!(r("VUXNA", "UNKNOWN", "AVSLAG"), (1, Some(1)));
+    assert_eq!(r("VUXNA", "TOTAL", "AVSLAG"), (3, Some(4)));
+    // only decisions of persons born abroad: the children here were born in Sweden
+    assert_eq!(r("BARN", "TOTAL", "AVSLAG"), (0, Some(0)));
+    assert_eq!(r("TOTAL", "TOTAL", "BIFALL"), (1, Some(4)));
+    assert!(t.rows.iter().all(|row| row.values[t.dims.iter().position(|d| *d == "counting_unit").expect("unit")] == "D"));
+    let t = compute(&e, "refusal_reasons_by_residence_time").await;
+    let r = |ry: &'static str, reason: &'static str| nd(&t, &[("counting_unit", "D"), ("child_adult", "VUXNA"), ("residence_years", ry), ("rejection_reason", reason)]);
+    assert_eq!(r("0-4", "BEHOV_HOGST_20H"), (1, Some(1)), "ANNAN counts as BEHOV_HOGST_20H");
+    assert_eq!(r("5-9", "GRUNDLAGGANDE_FORUTSATTNINGAR"), (1, Some(1)));
+    assert_eq!(r("UNKNOWN", "GRUNDLAGGANDE_FORUTSATTNINGAR"), (1, Some(1)));
+    assert_eq!(r("TOTAL", "GRUNDLAGGANDE_FORUTSATTNINGAR"), (2, Some(3)));
+    assert_eq!(r("TOTAL", "PERSONKRETS"), (0, Some(3)));
 }
 
 #[tokio::test]

@@ -227,7 +227,7 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     assert_eq!(manifest["parameters"]["from_year"], 2018);
     let files = manifest["files"].as_array().expect("files");
     let names: Vec<&str> = files.iter().filter_map(|f| f["name"].as_str()).collect();
-    assert_eq!(names, ["benefits.parquet", "decisions.parquet", "interventions.parquet", "persons.parquet", "registered.parquet"]);
+    assert_eq!(names, ["arrivals.parquet", "benefits.parquet", "decisions.parquet", "interventions.parquet", "persons.parquet", "registered.parquet"]);
     for f in files {
         let bytes = std::fs::read(dir.join(f["name"].as_str().expect("name"))).expect("file");
         assert_eq!(f["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)).as_str());
@@ -239,6 +239,14 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     let persons = read_parquet(&dir.join("persons.parquet"));
     let cols: Vec<String> = persons.schema().fields().iter().map(|f| f.name().clone()).collect();
     assert_eq!(cols, ["pseudonym", "sex", "birth_year", "birth_country"]);
+    // Arrival dates (SPEC-DECISIONS D11) only of persons born abroad.
+    let arrivals = read_parquet(&dir.join("arrivals.parquet"));
+    let cols: Vec<String> = arrivals.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(cols, ["pseudonym", "arrival_date"]);
+    let (pp, pc) = (persons.column(0).as_any().downcast_ref::<StringArray>().expect("utf8"), persons.column(3).as_any().downcast_ref::<StringArray>().expect("utf8"));
+    let abroad: HashSet<&str> = (0..pp.len()).filter(|&i| pc.value(i) == "UTRIKES").map(|i| pp.value(i)).collect();
+    let ap = arrivals.column(0).as_any().downcast_ref::<StringArray>().expect("utf8");
+    assert!(ap.len() > 0 && (0..ap.len()).all(|i| abroad.contains(ap.value(i))), "arrivals of persons born abroad only");
     let interventions = read_parquet(&dir.join("interventions.parquet"));
     let cols: Vec<String> = interventions.schema().fields().iter().map(|f| f.name().clone()).collect();
     assert_eq!(cols, ["pseudonym", "law", "intervention", "month"]);

@@ -45,6 +45,18 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
             vec![s(&reg.iter().map(|r| r.0).collect::<Vec<_>>()), Arc::new(Int32Array::from_iter_values(reg.iter().map(|r| r.1)))],
         ),
     );
+    // SPEC-DECISIONS D11: registration starts of the persons born abroad (p11 has none)
+    let arrivals: &[(&str, &str)] = &[("p02", "1995-01-01"), ("p06", "2019-03-01")];
+    t.insert(
+        "arrivals",
+        batch(
+            vec![("pseudonym", DataType::Utf8, false), ("arrival_date", DataType::Date32, false)],
+            vec![
+                s(&arrivals.iter().map(|a| a.0).collect::<Vec<_>>()),
+                Arc::new(arrow::array::Date32Array::from_iter_values(arrivals.iter().map(|a| common::day(a.1)))),
+            ],
+        ),
+    );
     // (pseudonym, seq, date, kind, outcome, reason, lss_group, hours, appeal)
     let decisions: &[common::Decision] = &[
         ("p01", 1, "2019-03-01", "ANSOKAN", "AVSLAG", Some("BEHOV_HOGST_20H"), Some(1), None, false),
@@ -342,6 +354,65 @@ async fn no_support_after_and_personal_assistance_by_previous_application() {
     assert_eq!(c("AFTER", "AVSLAG", "TIDIGARE", "TOTAL"), (0, Some(1))); // p05
     assert_eq!(c("BEFORE", "TOTAL", "TOTAL", "TOTAL"), (0, Some(4)));
     assert_eq!(t.rows.len(), 2 * 3 * 3 * 3);
+}
+
+/// The workbook a statistician opens (issue 11 item 5): a contents sheet, then the report's
+/// tables and figures by number with its titles and layouts; snapshots of the rendered grids.
+#[tokio::test]
+async fn the_workbook_has_the_reports_tables_and_figures_in_their_layout() {
+    let (_s, d, _e) = engine().await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let years = Years::new(2018, 2020).expect("years");
+    let (_, rel) = regstat_query::output::produce(&d, years, Default::default(), out.path()).await.expect("produces");
+    let engine = regstat_query::engine::Engine::new(&d, years).await.expect("engine");
+    let models = regstat_query::regression::fit_models(&engine).await.expect("models");
+    let sheets = regstat_query::layout::sheets(&rel.tables, &models, years);
+    let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
+    // every table of the report but T16 (legal changes, not statistics), then the figures with charts
+    let mut want: Vec<String> = (1..=68).filter(|n| *n != 16).map(|n| format!("Tabell {n}")).collect();
+    want.extend([1, 25, 27, 28, 29, 30, 31, 32, 33, 34].map(|n| format!("Figur {n}")));
+    want.extend(["Regressionernas antal", "Vistelsetid och avslag", "Vistelsetid och avslagsskäl", "Urval av populationen", "Urval av besluten", "HSL-insats året före", "Inget stöd året efter"].map(String::from));
+    assert_eq!(names, want);
+    assert!(sheets.iter().filter(|s| s.name.starts_with("Figur")).all(|s| s.chart.is_some()));
+    // every number on a sheet is a released cell: nothing hidden in the tidy files is shown
+    let t17 = sheets.iter().find(|s| s.name == "Tabell 17").expect("T17");
+    let released = rel.table("decisions_by_group").expect("table");
+    let at = |d: &str| released.dims.iter().position(|x| *x == d).expect("dim");
+    for row in &t17.body {
+        let regstat_query::layout::Cell::Text(year) = &row[0] else { panic!("year label") };
+        let year = if year == "Totalt" { "TOTAL" } else { year.as_str() };
+        for (k, outcome) in ["AVSLAG", "BIFALL"].iter().enumerate() {
+            let r = released
+                .rows
+                .iter()
+                .find(|r| {
+                    r.values[at("decision_year")] == year
+                        && r.values[at("outcome")] == *outcome
+                        && r.values[at("sex_age")].is_empty()
+                        && r.values[at("child_adult")].is_empty()
+                        && r.values[at("lss_group")].is_empty()
+                        && r.values[at("birth_country")].is_empty()
+                })
+                .expect("cell");
+            let shown = match &row[1 + k] {
+                regstat_query::layout::Cell::Int(n) => Some(*n),
+                regstat_query::layout::Cell::Hidden => None,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(shown, r.n, "T17 {year} {outcome}");
+        }
+    }
+    let text: String = ["Tabell 1", "Tabell 4", "Tabell 5", "Tabell 17", "Tabell 26", "Tabell 41", "Tabell 46", "Tabell 47", "Tabell 56", "Tabell 59", "Figur 1", "Figur 32"]
+        .iter()
+        .map(|n| sheets.iter().find(|s| s.name == *n).expect("sheet").text())
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("workbook_layouts", text);
+    // the workbook: the contents sheet first, a native chart per figure
+    let xlsx = std::fs::read(out.path().join("report.xlsx")).expect("workbook");
+    let has = |needle: &str| xlsx.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(has("xl/charts/chart10.xml") && !has("xl/charts/chart11.xml"), "ten charts");
+    assert!(has("xl/worksheets/sheet85.xml") && !has("xl/worksheets/sheet86.xml"), "contents + 84 sheets");
 }
 
 #[tokio::test]

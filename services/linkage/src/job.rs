@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `persons` | pseudonym, sex, birth_year, birth_country (`INRIKES`/`UTRIKES`) | those persons with an accepted persons row |
 //! | `registered` | pseudonym, year | only when a support statistic (SPEC §5) is asked for: registered in Sweden on 31 December of `year` (SPEC §4.3: a period covers the day, the person is born on or before it and has no death on or before it), years `from-2 ..= to+1`; only persons with an accepted `persons` row (SPEC §4.3: without one a person is out); never a samordningsnummer, whatever registration rows the extract has |
+//! | `arrivals` | pseudonym, arrival_date | only when a residence-time statistic (SPEC-DECISIONS D11) is asked for: the start of every registration period (`registered_from`, a registration reads as an immigration: the register carries no reason) on or before 31 December of `to`, of persons born abroad with an accepted `persons` row; never under a samordningsnummer |
 //! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 1994 ..= `to` of those persons (earlier ones decide *first vs earlier application*, and SPEC-DECISIONS D8 needs those before 2002); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
 //! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
 //! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
@@ -53,7 +54,13 @@ pub const STATISTICS: &[(&str, bool, bool)] = &[
     ("refusal_by_previous_application", false, false),
     ("reapplication_after_refusal", false, false),
     ("refusal_regression", false, false),
+    ("refusal_by_residence_time", false, false),
+    ("refusal_reasons_by_residence_time", false, false),
 ];
+
+/// The statistics of SPEC-DECISIONS D11 (residence time): they need, besides FK's persons and
+/// decisions, the arrival dates of the persons born abroad (`arrivals`).
+pub const RESIDENCE_STATISTICS: &[&str] = &["refusal_by_residence_time", "refusal_reasons_by_residence_time"];
 
 /// The statistics of SPEC-DECISIONS §5b (everything after `pa_by_previous_application`): they
 /// need no registration snapshots and nothing from Socialstyrelsen.
@@ -122,6 +129,16 @@ impl JobParams {
     /// Registration snapshots (SPEC §4.3) are needed by the support statistics only.
     pub fn needs_registrations(&self) -> bool {
         self.statistics.iter().any(|s| !is_decision_statistic(s))
+    }
+
+    /// Arrival dates (SPEC-DECISIONS D11) are needed by the residence-time statistics only.
+    pub fn needs_arrivals(&self) -> bool {
+        self.statistics.iter().any(|s| RESIDENCE_STATISTICS.contains(&s.as_str()))
+    }
+
+    /// Whether FK's registrations are pulled: for the snapshots or the arrival dates.
+    pub fn pulls_registrations(&self) -> bool {
+        self.needs_registrations() || self.needs_arrivals()
     }
 
     pub fn needs_interventions(&self) -> bool {
@@ -305,6 +322,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
     let mut deaths: HashMap<u64, i32> = HashMap::new();
     // Birth date (days) of everyone with an accepted persons row.
     let mut births: HashMap<u64, i32> = HashMap::new();
+    let born_abroad: BTreeSet<u64> = chosen.iter().filter(|(_, r)| r.region == "UTRIKES").map(|(k, _)| *k).collect();
     for (current, row) in &chosen {
         let p = Pnr::from_u64(*current).map_err(|_| Error::Internal("person key".into()))?;
         if let Some(d) = row.death {
@@ -367,6 +385,31 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         }
     }
     registered.sort();
+    if params.needs_arrivals() {
+        // D11: the registration starts of the persons born abroad, up to the last decision year.
+        let last = days(NaiveDate::from_ymd_opt(params.to_year, 12, 31).ok_or_else(|| Error::Internal("date".into()))?);
+        let mut arrivals: Vec<(String, i32)> = Vec::new();
+        for (key_u64, ps) in &periods {
+            if !births.contains_key(key_u64) || !born_abroad.contains(key_u64) {
+                continue;
+            }
+            let p = Pnr::from_u64(*key_u64).map_err(|_| Error::Internal("person key".into()))?;
+            if p.is_coordination() {
+                continue;
+            }
+            let name = pseudo(p);
+            arrivals.extend(ps.iter().filter(|(from, _)| *from <= last).map(|(from, _)| (name.clone(), *from)));
+        }
+        arrivals.sort();
+        arrivals.dedup();
+        tables.insert(
+            "arrivals",
+            batch(
+                vec![utf8("pseudonym"), Field::new("arrival_date", DataType::Date32, false)],
+                vec![strings(arrivals.iter().map(|r| r.0.as_str())), Arc::new(Date32Array::from_iter_values(arrivals.iter().map(|r| r.1)))],
+            )?,
+        );
+    }
     if params.needs_registrations() {
         tables.insert(
         "registered",

@@ -241,8 +241,9 @@ impl Linker {
         let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
         moved += rows(&persons);
         pulled("fk-registry", "persons", &persons);
-        // Registration snapshots only for the support statistics (minimisation, SPEC §2).
-        let registrations = if params.needs_registrations() {
+        // Registrations only for the support statistics' snapshots and the residence-time
+        // statistics' arrival dates (minimisation, SPEC §2).
+        let registrations = if params.pulls_registrations() {
             step("registrations", 0.3, moved);
             let r = retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None))
                 .await
@@ -355,7 +356,7 @@ fn fingerprints(
         .datasets
         .into_iter()
         .filter(|d| sos || d.dataset != "benefit_payments" || params.needs_benefits())
-        .filter(|d| sos || d.dataset != "registrations" || params.needs_registrations())
+        .filter(|d| sos || d.dataset != "registrations" || params.pulls_registrations())
         .map(|d| InputFingerprint {
             service: service.to_string(),
             dataset: d.dataset,

@@ -117,6 +117,31 @@ pub fn views() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The view of SPEC-DECISIONS D11, for a delivery with `arrivals` (the residence-time family):
+/// each decision of a person born abroad with the completed years (anniversary rule, as D9)
+/// since the latest arrival on or before the decision date, in bins `0-4`, `5-9`, `10+`;
+/// `UNKNOWN` when there is none.
+pub fn residence_views() -> Vec<(&'static str, String)> {
+    vec![(
+        "dd_residence",
+        "SELECT d.*, \
+           CASE WHEN x.arrival IS NULL THEN 'UNKNOWN' \
+                WHEN x.years <= 4 THEN '0-4' WHEN x.years <= 9 THEN '5-9' ELSE '10+' END AS residence_years \
+         FROM dd_decisions d \
+         LEFT JOIN ( \
+           SELECT decision_unit, arrival, \
+             CAST(date_part('year', decision_date) - date_part('year', arrival) \
+               - CASE WHEN date_part('month', decision_date) * 100 + date_part('day', decision_date) \
+                         < date_part('month', arrival) * 100 + date_part('day', arrival) THEN 1 ELSE 0 END AS INT) AS years \
+           FROM (SELECT d.decision_unit, d.decision_date, max(a.arrival_date) AS arrival \
+                 FROM dd_decisions d JOIN arrivals a ON a.pseudonym = d.pseudonym AND a.arrival_date <= d.decision_date \
+                 WHERE d.birth_country = 'UTRIKES' \
+                 GROUP BY d.decision_unit, d.decision_date)) x ON x.decision_unit = d.decision_unit \
+         WHERE d.birth_country = 'UTRIKES'"
+            .into(),
+    )]
+}
+
 /// Values of the decision statistics' own dimensions.
 fn decision_domain(dim: &str) -> Option<&'static [&'static str]> {
     Some(match dim {
@@ -132,6 +157,7 @@ fn decision_domain(dim: &str) -> Option<&'static [&'static str]> {
             "AFTER_GRANT",
         ],
         "hours_bin" => HOURS_BINS,
+        "residence_years" => &["0-4", "5-9", "10+", "UNKNOWN"],
         _ => return None,
     })
 }
@@ -567,4 +593,60 @@ pub const REFUSAL_REGRESSION: Statistic = Statistic {
     family: Family::Decisions,
     domain: models,
     not_in_denominator: &[],
+};
+
+/// The decision years of the residence-time statistics: 2018–2022 within the asked years.
+fn residence_years(from: i32, to: i32) -> String {
+    years(from.max(2018), to.min(2022))
+}
+
+fn refusal_by_residence_time_sql(from: i32, to: i32) -> String {
+    let dims = ["child_adult", "residence_years"];
+    let inner = unit_rows("dd_residence", &residence_years(from, to), &dims, &["outcome"], "true", &[decision_units("D")]);
+    with_categories(inner, &dims, &["outcome"])
+}
+
+fn refusal_reasons_by_residence_time_sql(from: i32, to: i32) -> String {
+    let dims = ["child_adult", "residence_years"];
+    let filter = format!("{} AND outcome = 'AVSLAG'", residence_years(from, to));
+    let inner = unit_rows("dd_residence", &filter, &dims, &["rejection_reason"], "rejection_reason <> 'UNKNOWN'", &[decision_units("D")]);
+    with_categories(inner, &dims, &["rejection_reason"])
+}
+
+pub const REFUSAL_BY_RESIDENCE_TIME: Statistic = Statistic {
+    id: "refusal_by_residence_time",
+    doc: "Decisions (D: D1-D2, D4) of persons born abroad in 2018-2022 (within the years) by outcome, for children and \
+          adults by residence time (D11): completed years from the latest registration start on or before the decision \
+          date (a re-registration reads as an immigration), 0-4, 5-9, 10+, UNKNOWN without one. Denominator: both \
+          outcomes; share = the outcome's share (the refusal share by residence time of the report's text).",
+    report_tables: "text (D11)",
+    fixed: &[],
+    always: &[],
+    breakdowns: &[unit_only(&[COUNTING_UNIT, "child_adult", "residence_years"], "D")],
+    category: &["outcome"],
+    categories: outcomes,
+    sql: refusal_by_residence_time_sql,
+    top: None,
+    family: Family::Residence,
+    domain: decision_domain,
+    not_in_denominator: &[],
+};
+
+pub const REFUSAL_REASONS_BY_RESIDENCE_TIME: Statistic = Statistic {
+    id: "refusal_reasons_by_residence_time",
+    doc: "The refusals of refusal_by_residence_time by rejection reason (ANNAN counted with BEHOV_HOGST_20H; UNKNOWN \
+          published but outside the denominators, D6), for children and adults by residence time (D11). The report's \
+          single D11 statistic is two here, because one table has one denominator: all decisions for the refusal \
+          share, the refusals for the reasons' shares.",
+    report_tables: "text (D11)",
+    fixed: &[],
+    always: &[],
+    breakdowns: &[unit_only(&[COUNTING_UNIT, "child_adult", "residence_years"], "D")],
+    category: &["rejection_reason"],
+    categories: reasons,
+    sql: refusal_reasons_by_residence_time_sql,
+    top: None,
+    family: Family::Residence,
+    domain: decision_domain,
+    not_in_denominator: &["UNKNOWN"],
 };

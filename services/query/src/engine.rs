@@ -44,7 +44,7 @@ impl Engine {
     pub async fn new(delivery: &Delivery, years: Years) -> Result<Self> {
         // The families of statistics the delivery was linked for: those whose tables it has.
         let families: Vec<Family> =
-            [Family::Support, Family::Decisions].into_iter().filter(|f| f.tables().iter().all(|t| delivery.has(t))).collect();
+            [Family::Support, Family::Decisions, Family::Residence].into_iter().filter(|f| f.tables().iter().all(|t| delivery.has(t))).collect();
         if families.is_empty() {
             let missing = Family::Decisions.tables().iter().find(|t| !delivery.has(t)).copied().unwrap_or("decisions");
             return Err(Error::Delivery { id: delivery.manifest.delivery_id.clone(), problem: format!("has no {missing} table") });
@@ -66,6 +66,9 @@ impl Engine {
         }
         if families.contains(&Family::Decisions) {
             views.extend(crate::decisions::views());
+        }
+        if families.contains(&Family::Residence) {
+            views.extend(crate::decisions::residence_views());
         }
         for (name, sql) in views {
             ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;

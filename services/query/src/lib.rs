@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod disclosure;
 pub mod engine;
 pub mod error;
+pub mod layout;
 pub mod ledger;
 pub mod output;
 pub mod receive;

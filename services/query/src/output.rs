@@ -464,7 +464,7 @@ pub fn write_release(delivery: &Delivery, years: Years, policy: Policy, rel: &Re
         let csv = crate::regression::estimates_csv(models, rel.table("refusal_regression").ok());
         write(&out_dir.join("refusal_regression_estimates.csv"), csv.as_bytes(), &mut files)?;
     }
-    let xlsx = crate::report::workbook(&rel.tables).map_err(|e| out_err(&out_dir.join("report.xlsx"), e))?;
+    let xlsx = crate::report::workbook(&rel.tables, models, years).map_err(|e| out_err(&out_dir.join("report.xlsx"), e))?;
     write(&out_dir.join("report.xlsx"), &xlsx, &mut files)?;
     let audit = serde_json::to_vec_pretty(&(&rel.summary, &rel.audit)).map_err(|e| out_err(out_dir, e))?;
     write(&out_dir.join("disclosure_audit.json"), &audit, &mut files)?;

@@ -315,20 +315,41 @@ pub async fn fit_models(engine: &crate::engine::Engine) -> crate::Result<Vec<Mod
     Ok(out)
 }
 
+/// A model's published estimates with its released counts (decisions, refusals), or why it is
+/// withheld.
+pub type Published<'a> = Result<(&'a [Estimate], i64, i64), String>;
+
+/// What may be published of each model: its estimates with its released counts (decisions,
+/// refusals), or why it is withheld — a model is published only when its counts are published
+/// in the protected release and it passes (a)–(c) of §5b.3.
+pub fn published<'a>(models: &'a [Model], released: Option<&crate::output::ReleasedTable>) -> Vec<(&'a Model, Published<'a>)> {
+    models
+        .iter()
+        .map(|m| {
+            // The model's counts as released: n(AVSLAG) and the denominator (all its decisions).
+            let counts = released.and_then(|t| {
+                let r = t.rows.iter().find(|r| r.values.first().map(String::as_str) == Some(m.name) && r.values.last().map(String::as_str) == Some("AVSLAG"))?;
+                Some((r.denominator?, r.n?))
+            });
+            let result = match (&m.result, counts) {
+                (Ok(rows), Some((n, avslag))) => Ok((rows.as_slice(), n, avslag)),
+                (Err(why), _) => Err(why.clone()),
+                (Ok(_), None) => Err("its counts are suppressed".to_string()),
+            };
+            (m, result)
+        })
+        .collect()
+}
+
 /// The published estimates (`refusal_regression_estimates.csv`): a model's rows only when its
 /// counts are published in the protected release and the model passes (a)–(c); otherwise one
 /// row saying why it is withheld. Columns as SPEC-DECISIONS §5b.3.
 pub fn estimates_csv(models: &[Model], released: Option<&crate::output::ReleasedTable>) -> String {
     let mut out = String::from("model,variable,level,is_reference,log_odds,se,odds_ratio,ci_low,ci_high,significant,n_decisions,n_avslag,suppressed\n");
     let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
-    for m in models {
-        // The model's counts as released: n(AVSLAG) and the denominator (all its decisions).
-        let published = released.and_then(|t| {
-            let r = t.rows.iter().find(|r| r.values.first().map(String::as_str) == Some(m.name) && r.values.last().map(String::as_str) == Some("AVSLAG"))?;
-            Some((r.denominator?, r.n?))
-        });
-        match (&m.result, published) {
-            (Ok(rows), Some((n, avslag))) => {
+    for (m, result) in published(models, released) {
+        match result {
+            Ok((rows, n, avslag)) => {
                 for e in rows {
                     out.push_str(&format!(
                         "{},{},{},{},{},{},{},{},{},{},{n},{avslag},\n",
@@ -345,8 +366,7 @@ pub fn estimates_csv(models: &[Model], released: Option<&crate::output::Released
                     ));
                 }
             }
-            (Err(why), _) => out.push_str(&format!("{},,,,,,,,,,,,withheld: {why}\n", m.name)),
-            (Ok(_), None) => out.push_str(&format!("{},,,,,,,,,,,,withheld: its counts are suppressed\n", m.name)),
+            Err(why) => out.push_str(&format!("{},,,,,,,,,,,,withheld: {why}\n", m.name)),
         }
     }
     out

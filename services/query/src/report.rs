@@ -1,13 +1,20 @@
-//! The release in the report's layout (SPEC §7): an .xlsx workbook with one sheet per
-//! statistic and breakdown, Swedish labels, rows × category columns with `Antal` and
-//! `Andel (%)` (rounded to whole percent), `*` for a suppressed count and `-` for a share not
-//! released. As in the report, rows of LSS group `NONE` are left out (the tidy files keep
-//! them). The workbook is deterministic: a fixed creation date, so a run reproduces byte for byte.
+//! The release in the report's layout (SPEC §7): an .xlsx workbook with a contents sheet
+//! (`Innehåll`, a link to every sheet), one sheet per report table (`Tabell NN`) and figure
+//! (`Figur NN`, with a native Excel chart) with the report's Swedish title, rows and columns
+//! ([`crate::layout`]), and method sheets for the selection flows. Counts as whole numbers,
+//! shares in whole percent, `*` for a hidden count and `-` for a share not released. As in the
+//! report, rows of LSS group `NONE` are left out (the tidy files keep them). The workbook is
+//! deterministic: a fixed creation date, so a run reproduces byte for byte.
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, Url, Workbook, Worksheet, XlsxError};
 
+use crate::engine::Years;
+use crate::layout::{self, Cell, ChartKind};
 use crate::output::ReleasedTable;
-use crate::stats::{self, Statistic};
+use crate::regression::Model;
+
+/// The contents sheet's name.
+const CONTENTS: &str = "Innehåll";
 
 /// The Swedish label of a dimension.
 pub fn dim_label(dim: &str) -> &str {
@@ -29,6 +36,7 @@ pub fn dim_label(dim: &str) -> &str {
         "intervention" => "Insats",
         "counting_unit" => "Räkneenhet",
         "hours_bin" => "Bedömda timmar per vecka",
+        "residence_years" => "Vistelsetid i Sverige",
         "decision_number" => "Antal beslut",
         "time_since_previous" => "År sedan närmast tidigare avslag",
         "stage" => "Steg",
@@ -96,6 +104,8 @@ pub fn value_label<'a>(dim: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
         ("decision_number", "FIRST") => "Första beslut",
         ("decision_number", "SECOND") => "2 beslut",
         ("decision_number", "THIRD_PLUS") => "3+ beslut",
+        ("residence_years", "UNKNOWN") => "Uppgift saknas",
+        ("residence_years", t) => return Owned(format!("{} år", t.replace('-', "–"))),
         ("time_since_previous", t) => return Owned(format!("{} år", t.replace('-', "–"))),
         ("stage", "REFUSED") => "Avslag basåret",
         ("stage", "REAPPLIED") => "Ansökt igen",
@@ -111,136 +121,125 @@ pub fn value_label<'a>(dim: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     Borrowed(fixed)
 }
 
-/// The label of a category (law + intervention → the intervention's published label).
-fn category_label(stat: &Statistic, values: &[String]) -> String {
-    if let [law, code] = values {
-        if let Some(label) = regstat_contract::codes::intervention_label(law, code) {
-            return format!("{}: {label}", value_label("law", law));
+fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, f: &Formats) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Blank => {}
+        Cell::Text(s) => {
+            ws.write_string(row, col, s)?;
         }
-        return value_label("intervention", code).into_owned();
+        Cell::Int(n) => {
+            ws.write_number(row, col, *n as f64)?;
+        }
+        Cell::Pct(p) => {
+            ws.write_number(row, col, p.round())?;
+        }
+        Cell::Dec(x) => {
+            ws.write_number_with_format(row, col, *x, &f.decimal)?;
+        }
+        Cell::Hidden => {
+            ws.write_string_with_format(row, col, "*", &f.right)?;
+        }
+        Cell::NoShare => {
+            ws.write_string_with_format(row, col, "-", &f.right)?;
+        }
     }
-    stat.category.iter().zip(values).map(|(d, v)| value_label(d, v).into_owned()).collect::<Vec<_>>().join(" / ")
+    Ok(())
 }
 
-fn sheet_name(id: &str, breakdown: &[&str], used: &mut Vec<String>) -> String {
-    let short = |s: &str| s.split('_').map(|w| &w[..w.len().min(4)]).collect::<Vec<_>>().join("_");
-    let mut name = short(id);
-    for d in breakdown {
-        name.push('-');
-        name.push_str(&short(d));
-    }
-    name.truncate(31);
-    let mut candidate = name.clone();
-    let mut i = 2;
-    while used.contains(&candidate) {
-        candidate = format!("{}~{i}", &name[..name.len().min(28)]);
-        i += 1;
-    }
-    used.push(candidate.clone());
-    candidate
+struct Formats {
+    title: Format,
+    bold: Format,
+    decimal: Format,
+    right: Format,
+    note: Format,
 }
 
-/// Write the workbook for a release.
-pub fn workbook(tables: &[ReleasedTable]) -> Result<Vec<u8>, XlsxError> {
+/// Write the workbook for a release: a contents sheet linking every sheet, then one sheet per
+/// report table (`Tabell NN`) and figure (`Figur NN`, with its native chart) that the release
+/// holds, then the method sheets ([`crate::layout`]).
+pub fn workbook(tables: &[ReleasedTable], models: &[Model], years: Years) -> Result<Vec<u8>, XlsxError> {
+    let sheets = layout::sheets(tables, models, years);
     let mut wb = Workbook::new();
     wb.set_properties(&DocProperties::new().set_title("Stöd året före och året efter beslut om assistansersättning").set_creation_datetime(&ExcelDateTime::from_ymd(2024, 1, 1)?));
-    let bold = Format::new().set_bold();
-    let mut used = Vec::new();
-    for t in tables {
-        let stat = stats::find(t.statistic).map_err(|e| XlsxError::ParameterError(e.to_string()))?;
-        for b in stat.breakdowns {
-            let ws = wb.add_worksheet();
-            ws.set_name(sheet_name(stat.id, b.dims, &mut used))?;
-            ws.write_string_with_format(0, 0, format!("{} (rapportens tabeller {})", stat.id, stat.report_tables), &bold)?;
-            ws.write_string(1, 0, stat.doc.split_whitespace().collect::<Vec<_>>().join(" "))?;
-            ws.write_string(2, 0, "* = färre än 3 personer eller röjande (sekundär undertryckning); - = andel visas inte (nämnaren under gränsen eller dold)")?;
-            // Row dimensions: everything but the category, restricted to this breakdown.
-            let ncat = stat.category.len();
-            let row_dims: Vec<usize> = (0..t.dims.len() - ncat)
-                .filter(|&i| {
-                    let d = t.dims[i];
-                    stat.fixed.contains(&d) || stat.always.contains(&d) || b.dims.contains(&d) || d == "rank"
-                })
-                .collect();
-            let other_dims: Vec<usize> = (0..t.dims.len() - ncat).filter(|i| !row_dims.contains(i)).collect();
-            let rows: Vec<_> = t
-                .rows
-                .iter()
-                .filter(|r| {
-                    b.dims.iter().all(|d| t.dims.iter().position(|x| x == d).is_some_and(|i| !r.values[i].is_empty()))
-                        && other_dims.iter().all(|&i| r.values[i].is_empty())
-                        && !t.dims.iter().zip(&r.values).any(|(d, v)| *d == "lss_group" && v == "NONE")
-                })
-                .collect();
-            let pivot = ncat > 0 && stat.top.is_none();
-            let mut categories: Vec<Vec<String>> = Vec::new();
-            if pivot {
-                for r in &rows {
-                    let c = r.values[t.dims.len() - ncat..].to_vec();
-                    if !categories.contains(&c) {
-                        categories.push(c);
-                    }
+    let f = Formats {
+        title: Format::new().set_bold().set_font_size(12),
+        bold: Format::new().set_bold(),
+        decimal: Format::new().set_num_format("0.00"),
+        right: Format::new().set_align(FormatAlign::Right),
+        note: Format::new().set_italic(),
+    };
+    let contents = wb.add_worksheet();
+    contents.set_name(CONTENTS)?;
+    contents.write_string_with_format(0, 0, "Innehåll", &f.title)?;
+    contents.write_string(
+        1,
+        0,
+        format!(
+            "Beslut om assistansersättning {}–{}: rapportens tabeller och figurer ur den skyddade releasen. * = dolt antal, - = andel redovisas inte. \
+             Alla celler med regel finns i de tidy filerna (CSV och Parquet) bredvid arbetsboken.",
+            years.from, years.to
+        ),
+    )?;
+    for (c, h) in ["Blad", "Rubrik", "Statistik"].iter().enumerate() {
+        contents.write_string_with_format(3, c as u16, *h, &f.bold)?;
+    }
+    for (i, s) in sheets.iter().enumerate() {
+        let row = 4 + i as u32;
+        contents.write_url(row, 0, Url::new(format!("internal:'{}'!A1", s.name)).set_text(&s.name))?;
+        contents.write_string(row, 1, &s.title)?;
+        contents.write_string(row, 2, s.statistic)?;
+    }
+    contents.set_column_width(0, 24)?;
+    contents.set_column_width(1, 120)?;
+    contents.set_column_width(2, 32)?;
+    for s in &sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(&s.name)?;
+        ws.write_string_with_format(0, 0, &s.title, &f.title)?;
+        ws.write_url(1, 0, Url::new(format!("internal:'{CONTENTS}'!A1")).set_text("Till innehåll"))?;
+        let top = 3u32;
+        for (i, row) in s.header.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if let Cell::Text(t) = cell {
+                    ws.write_string_with_format(top + i as u32, c as u16, t, &f.bold)?;
                 }
             }
-            let header_row = 4;
-            let mut col = 0u16;
-            for &i in &row_dims {
-                ws.write_string_with_format(header_row, col, dim_label(t.dims[i]), &bold)?;
-                ws.set_column_width(col, 16)?;
-                col += 1;
+        }
+        let first = top + s.header.len() as u32;
+        for (i, row) in s.body.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                write_cell(ws, first + i as u32, c as u16, cell, &f)?;
             }
-            let data_col = col;
-            if pivot {
-                for (k, c) in categories.iter().enumerate() {
-                    let at = data_col + 2 * k as u16;
-                    ws.write_string_with_format(header_row - 1, at, category_label(stat, c), &bold)?;
-                    ws.write_string_with_format(header_row, at, "Antal", &bold)?;
-                    ws.write_string_with_format(header_row, at + 1, "Andel (%)", &bold)?;
-                }
-            } else {
-                let h: &[&str] = if ncat == 0 { &["Antal"] } else { &["Insats", "Antal", "Nämnare", "Andel (%)"] };
-                for (k, name) in h.iter().enumerate() {
-                    ws.write_string_with_format(header_row, data_col + k as u16, *name, &bold)?;
-                }
+        }
+        let width = s.header.iter().chain(&s.body).map(Vec::len).max().unwrap_or(0) as u16;
+        for c in 0..width {
+            ws.set_column_width(c, if (c as usize) < s.label_cols { 26 } else { 14 })?;
+        }
+        ws.set_freeze_panes(first, s.label_cols as u16)?;
+        let mut at = first + s.body.len() as u32 + 1;
+        for n in &s.notes {
+            ws.write_string_with_format(at, 0, n, &f.note)?;
+            at += 1;
+        }
+        if let (Some(kind), false) = (s.chart, s.body.is_empty()) {
+            let last = first + s.body.len() as u32 - 1;
+            let names_row = first - 1;
+            let mut chart = Chart::new(match kind {
+                ChartKind::Line => ChartType::Line,
+                ChartKind::Column => ChartType::Column,
+                ChartKind::ColumnStacked => ChartType::ColumnStacked,
+            });
+            for c in s.label_cols as u16..width {
+                chart
+                    .add_series()
+                    .set_name((s.name.as_str(), names_row, c))
+                    .set_categories((s.name.as_str(), first, 0, last, 0))
+                    .set_values((s.name.as_str(), first, c, last, c));
             }
-            ws.set_freeze_panes(header_row + 1, data_col)?;
-            let mut line = header_row;
-            let mut last_key: Option<Vec<&str>> = None;
-            for r in rows {
-                let key: Vec<&str> = row_dims.iter().map(|&i| r.values[i].as_str()).collect();
-                if !pivot || last_key.as_ref() != Some(&key) {
-                    line += 1;
-                    for (c, &i) in row_dims.iter().enumerate() {
-                        ws.write_string(line, c as u16, value_label(t.dims[i], &r.values[i]))?;
-                    }
-                    last_key = Some(key);
-                }
-                let mut at = data_col;
-                if pivot {
-                    let c = r.values[t.dims.len() - ncat..].to_vec();
-                    at += 2 * categories.iter().position(|x| *x == c).unwrap_or(0) as u16;
-                } else if ncat > 0 {
-                    ws.write_string(line, at, category_label(stat, &r.values[t.dims.len() - ncat..]))?;
-                    at += 1;
-                }
-                match r.n {
-                    Some(n) => ws.write_number(line, at, n as f64)?,
-                    None => ws.write_string(line, at, "*")?,
-                };
-                if !pivot && ncat > 0 {
-                    at += 1;
-                    match r.denominator {
-                        Some(d) => ws.write_number(line, at, d as f64)?,
-                        None => ws.write_string(line, at, "*")?,
-                    };
-                }
-                if ncat > 0 {
-                    match r.share_pct {
-                        Some(s) => ws.write_number(line, at + 1, s.round())?,
-                        None => ws.write_string(line, at + 1, "-")?,
-                    };
-                }
-            }
+            chart.title().set_name(&s.name);
+            chart.y_axis().set_name("Procent");
+            chart.set_width(760).set_height(420);
+            ws.insert_chart(first, width + 1, &chart)?;
         }
     }
     wb.save_to_buffer()

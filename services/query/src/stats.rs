@@ -78,6 +78,9 @@ pub enum Family {
     Support,
     /// SPEC-DECISIONS §5b: decision statistics (FK's `persons` and `decisions` only).
     Decisions,
+    /// SPEC-DECISIONS D11: decision statistics by residence time (also the arrival dates of the
+    /// persons born abroad).
+    Residence,
 }
 
 impl Family {
@@ -86,6 +89,7 @@ impl Family {
         match self {
             Family::Support => &["persons", "registered", "decisions", "benefits", "interventions"],
             Family::Decisions => &["persons", "decisions"],
+            Family::Residence => &["persons", "decisions", "arrivals"],
         }
     }
 }
@@ -512,6 +516,8 @@ pub const CATALOGUE: &[Statistic] = &[
     crate::decisions::REFUSAL_BY_PREVIOUS_APPLICATION,
     crate::decisions::REAPPLICATION_AFTER_REFUSAL,
     crate::decisions::REFUSAL_REGRESSION,
+    crate::decisions::REFUSAL_BY_RESIDENCE_TIME,
+    crate::decisions::REFUSAL_REASONS_BY_RESIDENCE_TIME,
 ];
 
 pub fn find(id: &str) -> Result<&'static Statistic> {
