@@ -5,11 +5,12 @@
 # linkage job that publishes a pseudonymised delivery to the query side's store, verify the
 # audit log, ask the query service for the full production of that delivery (every statistic,
 # protected and audited as one release) into OUT_DIR, print the headline tables fetched over
-# Arrow Flight, and stop the services.
+# Arrow Flight; then a second job and production for personal assistance by payer (everyone
+# with personal assistance, its own project), the scheduled production, and stop the services.
 set -euo pipefail
 : "${BIN:?}" "${DATA_DIR:?}" "${STATE_DIR:?}" "${PERSONS:?}" "${SEED:?}" "${DIRT:?}"
 
-if [ ! -f "$DATA_DIR/fk/persons.parquet" ] || [ ! -f "$DATA_DIR/sos/interventions.parquet" ]; then
+if [ ! -f "$DATA_DIR/fk/persons.parquet" ] || [ ! -f "$DATA_DIR/fk/assistance_months.parquet" ] || [ ! -f "$DATA_DIR/sos/interventions.parquet" ]; then
   echo "== generating synthetic registers: PERSONS=$PERSONS SEED=$SEED DIRT=$DIRT -> $DATA_DIR"
   "$BIN/regstat-gen" --persons "$PERSONS" --seed "$SEED" --dirt "$DIRT" --out "$DATA_DIR"
 else
@@ -39,7 +40,10 @@ trap cleanup EXIT
 "$BIN/fk-registry" --listen "$FK_ADDR" --metrics-listen "${METRICS[0]}" --extracts "$DATA_DIR/fk" --state "$STATE_DIR/fk-registry" $(tls fk-registry) \
   >"$STATE_DIR/fk-registry/service.log" 2>&1 &
 pids+=($!)
+# Socialstyrelsen answers a selection by intervention (everyone's personal assistance, for the
+# payer statistics of SPEC-DECISIONS §5c) only for the linkage projects it authorises.
 "$BIN/sos-register" --listen "$SOS_ADDR" --metrics-listen "${METRICS[1]}" --extracts "$DATA_DIR/sos" --state "$STATE_DIR/sos-register" $(tls sos-register) \
+  --selection-projects assistans-huvudman \
   >"$STATE_DIR/sos-register/service.log" 2>&1 &
 pids+=($!)
 # The linkage service pushes deliveries to the query service over Arrow Flight (mutual TLS):
@@ -103,6 +107,14 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 "$BIN/query" run --addr "$QUERY_ADDR" --delivery "$DELIVERY" --from-year 2018 --to-year 2020 $(tls analytics)
+echo
+echo "== personal assistance by payer (SPEC-DECISIONS §5c): a linkage job for everyone with personal assistance, 2014-2024"
+"$BIN/linkage" submit --addr "$LINK_ADDR" --project assistans-huvudman --from-year 2014 --to-year 2024 \
+  --statistic pa_by_payer --statistic fk_recipients_by_provider --statistic fk_hours_per_recipient $(tls operator) \
+  | tee "$STATE_DIR/linkage/last-submit-payer.txt"
+PAYER_DELIVERY=$(sed -n 's/^delivery \([0-9a-f]*\) published.*/\1/p' "$STATE_DIR/linkage/last-submit-payer.txt")
+[ -n "$PAYER_DELIVERY" ] || { echo "the payer job published no delivery" >&2; exit 1; }
+"$BIN/query" run --addr "$QUERY_ADDR" --delivery "$PAYER_DELIVERY" --from-year 2014 --to-year 2024 $(tls analytics)
 echo
 echo "== the scheduled production (what the CronJob / systemd timer runs): regstat-scheduler run, as the operator"
 "$BIN/regstat-scheduler" run --linkage-addr "$LINK_ADDR" --query-addr "$QUERY_ADDR" --from-year 2018 --to-year 2020 $(tls operator)

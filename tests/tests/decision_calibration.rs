@@ -87,6 +87,9 @@ async fn the_generated_decisions_reproduce_the_published_tables_within_tolerance
     let delivery = decision_delivery(dir.path()).await;
     assert!(!delivery.has("interventions") && !delivery.has("registered"), "minimised to the decision statistics");
     assert!(delivery.has("arrivals"), "the residence-time statistics were asked for");
+    // FK has assistance_months: D1's CURRENT_RECIPIENT rule reads the persons' rights in the
+    // months before their applications, and nothing else of FK's STORE is delivered.
+    assert!(delivery.has("recipient_months") && !delivery.has("assistance"), "minimised to D1's rule");
     // Y statistics over every year; P and D statistics over the default period 2018–2022.
     let all = Engine::new(&delivery, Years::new(2002, 2022).expect("years")).await.expect("engine");
     let period = Engine::new(&delivery, Years::new(2018, 2022).expect("years")).await.expect("engine");
@@ -321,4 +324,74 @@ fn reference_or(model: &str) -> Vec<(&'static str, &'static str, f64, f64, f64)>
             Some((variable, level, r[2].parse().ok()?, lo, hi))
         })
         .collect()
+}
+
+/// The payer statistics (SPEC-DECISIONS §5c) on the default generated registers, linked by a
+/// job for them alone over 2014–2024 (Socialstyrelsen's selection by intervention authorised for
+/// the project), against the reference figures of §5c.2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_personal_assistance_reproduces_the_seeds_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let d = data.clone();
+    tokio::task::spawn_blocking(move || regstat_gen::generate(&regstat_gen::GenConfig { out_dir: d, ..Default::default() }))
+        .await
+        .expect("join")
+        .expect("generates");
+    let fk = regstat_registry::build(fk_registry::test_config(&data.join("fk"), &dir.path().join("fk-registry"))).await.expect("fk-registry");
+    let sos = regstat_registry::build(regstat_registry::RegistryConfig {
+        selection_projects: vec!["payer".into()],
+        ..sos_register::test_config(&data.join("sos"), &dir.path().join("sos-register"))
+    })
+    .await
+    .expect("sos-register");
+    let (fk_addr, sos_addr) = (fk.local_addr, sos.local_addr);
+    tokio::spawn(fk.run(std::future::pending()));
+    tokio::spawn(sos.run(std::future::pending()));
+    let ids: Vec<String> = linkage::job::PAYER_STATISTICS.iter().map(|s| s.to_string()).collect();
+    let delivery = common::link(dir.path(), fk_addr, sos_addr, linkage::job::JobParams::new("payer", 1, 2014, 2024, &ids).expect("params")).await;
+    assert!(!delivery.has("persons") && !delivery.has("decisions"), "no cohort is linked");
+    let e = Engine::new(&delivery, Years::new(2014, 2024).expect("years")).await.expect("engine");
+    let get = |id: &'static str| stats::find(id).expect("statistic");
+    let mut c = Checks::default();
+
+    let t = e.compute(get("pa_by_payer")).await.expect("computes");
+    let n = |year: &str, payer: &str| row(&t, &[("year", year), ("payer", payer)]).n;
+    within_5_pct(&mut c, "F06 FK December 2014", 16_200.0, n("2014", "FK"));
+    let fk23 = n("2023", "FK");
+    c.record((fk23 as f64 - 13_000.0).abs() <= 650.0 || (fk23 as f64 - 13_300.0).abs() <= 665.0, format!("F19/F07 FK 2023: 13 000 or 13 300 ±5 %, got {fk23}"));
+    within_5_pct(&mut c, "F03 KOMMUN 2014", 4_100.0, n("2014", "KOMMUN"));
+    within_5_pct(&mut c, "F04 KOMMUN 2023", 4_700.0, n("2023", "KOMMUN"));
+    within_5_pct(&mut c, "F05 KOMMUN 2020", 5_300.0, n("2020", "KOMMUN"));
+    let kommun: Vec<i64> = (2014..=2023).map(|y| n(&y.to_string(), "KOMMUN")).collect();
+    c.record(kommun.iter().max() == Some(&n("2020", "KOMMUN")), format!("F05 KOMMUN 2020 the series maximum: {kommun:?}"));
+    c.record(n("2014", "TOTAL") as f64 >= 0.95 * 20_000.0, format!("F01 TOTAL 2014 over 20 000 (±5 %): {}", n("2014", "TOTAL")));
+    within_5_pct(&mut c, "F02 TOTAL 2023", 18_000.0, n("2023", "TOTAL"));
+    for year in 2014..=2023 {
+        let y = year.to_string();
+        assert_eq!(n(&y, "TOTAL"), n(&y, "FK") + n(&y, "KOMMUN"), "C2: TOTAL = FK + KOMMUN in {year}");
+    }
+    let fk: Vec<i64> = (2014..=2023).map(|y| n(&y.to_string(), "FK")).collect();
+    c.record(fk.windows(2).all(|w| w[1] < w[0]), format!("FK December falls every year: {fk:?}"));
+    let index = |payer: &str| 100.0 * n("2023", payer) as f64 / n("2014", payer) as f64;
+    c.record((index("FK") - 80.0).abs() <= 3.0, format!("F08 FK index 2023 ≈ 80 ±3: {:.1}", index("FK")));
+    c.record(index("KOMMUN") >= 110.0 - 3.0, format!("F09 KOMMUN index 2023 ≥ 110 (−3): {:.1}", index("KOMMUN")));
+
+    let t = e.compute(get("fk_recipients_by_provider")).await.expect("computes");
+    let may24 = row(&t, &[("month", "2024-05"), ("provider_category", "PRIVAT")]).clone();
+    let may23 = row(&t, &[("month", "2023-05"), ("provider_category", "PRIVAT")]).clone();
+    within_5_pct(&mut c, "F10 FK May 2024", 13_308.0, may24.denominator.unwrap_or(0));
+    c.record(may24.denominator < may23.denominator, format!("F11 FK May 2024 below May 2023: {:?} vs {:?}", may24.denominator, may23.denominator));
+    c.share("F13 PRIVAT share May 2024", 73.0, &may24);
+
+    let t = e.compute(get("fk_hours_per_recipient")).await.expect("computes");
+    let mean = |month: &str| -> f64 { t.rows.iter().find(|r| r.values[0] == month).and_then(|r| r.values[1].parse().ok()).expect("a mean") };
+    c.record((mean("2024-05") - 135.0).abs() <= 3.0, format!("F15 mean hours May 2024 135 ±3: {:.1}", mean("2024-05")));
+    c.record(mean("2024-05") > mean("2023-05"), format!("F16 mean hours rose on May 2023: {:.1} → {:.1}", mean("2023-05"), mean("2024-05")));
+    assert!(c.failed.is_empty(), "outside tolerance:\n{}", c.failed.join("\n"));
+}
+
+/// §5c.2's count tolerance: ±5 % of the published figure.
+fn within_5_pct(c: &mut Checks, what: &str, published: f64, ours: i64) {
+    c.record((ours as f64 - published).abs() <= 0.05 * published, format!("C5 {what}: published {published}, ours {ours}"));
 }

@@ -45,6 +45,9 @@ const DECISIONS: &[common::Decision] = &[
     // a8, woman born 1960 abroad: granted 2005, refused 2019 (AFTER_GRANT).
     ("a8", 1, "2005-03-03", "ANSOKAN", "BIFALL", None, None, None, false),
     ("a8", 2, "2019-03-03", "ANSOKAN", "AVSLAG", Some("GRUNDLAGGANDE_FORUTSATTNINGAR"), None, None, false),
+    // a9, man born 1985, had a right to assistansersättning in January 2019 (recipient_months): his
+    // application in February is a recipient's request (D1 CURRENT_RECIPIENT), not counted.
+    ("a9", 1, "2019-02-10", "ANSOKAN", "BIFALL", None, None, None, false),
 ];
 
 fn fixture() -> BTreeMap<&'static str, RecordBatch> {
@@ -56,6 +59,7 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
         ("a5", "K", 1980, "INRIKES"),
         ("a6", "M", 1970, "INRIKES"),
         ("a8", "K", 1960, "UTRIKES"),
+        ("a9", "M", 1985, "INRIKES"),
     ];
     // D11: a2 (born abroad) arrived 2014-02-01; a later registration start (2025) is after his
     // decisions. a8, born abroad, has no registration start: residence time UNKNOWN.
@@ -67,7 +71,19 @@ fn fixture() -> BTreeMap<&'static str, RecordBatch> {
             std::sync::Arc::new(arrow::array::Date32Array::from_iter_values(arrivals.iter().map(|a| common::day(a.1)))),
         ],
     );
-    BTreeMap::from([("persons", common::persons(persons)), ("decisions", common::decisions(DECISIONS)), ("arrivals", arrivals)])
+    // D1 CURRENT_RECIPIENT: a9's right in the month before his application; a5's right in August
+    // 2018 is two months before her refusal of 2018-10-10, so it does not make her a recipient.
+    let recipients: &[(&str, &str)] = &[("a5", "2018-08"), ("a9", "2019-01")];
+    let recipients = common::batch(
+        vec![("pseudonym", arrow::datatypes::DataType::Utf8, false), ("month", arrow::datatypes::DataType::Utf8, false)],
+        vec![common::s(&recipients.iter().map(|r| r.0).collect::<Vec<_>>()), common::s(&recipients.iter().map(|r| r.1).collect::<Vec<_>>())],
+    );
+    BTreeMap::from([
+        ("persons", common::persons(persons)),
+        ("decisions", common::decisions(DECISIONS)),
+        ("arrivals", arrivals),
+        ("recipient_months", recipients),
+    ])
 }
 
 const DECISION_STATISTICS: &[&str] = &[
@@ -113,11 +129,12 @@ fn nd(t: &Table, want: &[(&str, &str)]) -> (i64, Option<i64>) {
 async fn decision_flow_follows_each_rule_of_d1_to_d8() {
     let (_s, _d, e) = engine().await;
     let t = compute(&e, "decision_flow").await;
-    let want: [(&str, [i64; 3]); 8] = [
-        ("DECISIONS", [3, 10, 3]),
-        ("KIND", [3, 9, 3]),
-        ("OUTCOME", [3, 8, 3]),
-        ("NOT_CHANGED_ON_APPEAL", [3, 7, 3]),
+    let want: [(&str, [i64; 3]); 9] = [
+        ("DECISIONS", [3, 11, 3]),
+        ("KIND", [3, 10, 3]),
+        ("OUTCOME", [3, 9, 3]),
+        ("NOT_CHANGED_ON_APPEAL", [3, 8, 3]),
+        ("CURRENT_RECIPIENT", [3, 7, 3]),
         ("ONE_PER_YEAR", [3, 6, 3]),
         ("NO_PERSON", [3, 5, 3]),
         ("HISTORY_BEFORE_2002", [3, 4, 3]),
@@ -129,7 +146,7 @@ async fn decision_flow_follows_each_rule_of_d1_to_d8() {
         }
         assert_eq!(n(&t, &[("rule", rule), ("decision_year", "TOTAL")]), per_year.iter().sum::<i64>(), "{rule}");
     }
-    assert_eq!(t.rows.len(), 8 * 4);
+    assert_eq!(t.rows.len(), 9 * 4);
 }
 
 #[tokio::test]

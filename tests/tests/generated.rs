@@ -37,7 +37,7 @@ async fn dirty_extracts_reconcile_with_the_generators_ground_truth() {
         let _ = tx.send(());
     }
 
-    assert_eq!(reports.len(), 6);
+    assert_eq!(reports.len(), 7);
     for (name, want) in &truth.datasets {
         let got = &reports[*name];
         assert_eq!(got.rows_read, want.rows, "{name}: rows read");

@@ -212,7 +212,19 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     let (stages, r) = stack.run_job("assistans-2024").await;
     assert_eq!(r.state, pb::JobState::Succeeded as i32, "{}", r.error);
     // Progress is the latest state (a watcher may skip stages), always in job order, ending "done".
-    let order = ["queued", "personnummer_changes", "decisions", "persons", "registrations", "benefit_payments", "interventions", "pseudonymise", "publish", "done"];
+    let order = [
+        "queued",
+        "personnummer_changes",
+        "decisions",
+        "persons",
+        "registrations",
+        "benefit_payments",
+        "recipient_months",
+        "interventions",
+        "pseudonymise",
+        "publish",
+        "done",
+    ];
     let pos: Vec<usize> = stages.iter().map(|s| order.iter().position(|o| o == s).expect("known stage")).collect();
     assert!(pos.windows(2).all(|w| w[0] <= w[1]), "{stages:?}");
     assert_eq!(stages.last().map(String::as_str), Some("done"));
@@ -227,13 +239,16 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     assert_eq!(manifest["parameters"]["from_year"], 2018);
     let files = manifest["files"].as_array().expect("files");
     let names: Vec<&str> = files.iter().filter_map(|f| f["name"].as_str()).collect();
-    assert_eq!(names, ["arrivals.parquet", "benefits.parquet", "decisions.parquet", "interventions.parquet", "persons.parquet", "registered.parquet"]);
+    assert_eq!(
+        names,
+        ["arrivals.parquet", "benefits.parquet", "decisions.parquet", "interventions.parquet", "persons.parquet", "recipient_months.parquet", "registered.parquet"]
+    );
     for f in files {
         let bytes = std::fs::read(dir.join(f["name"].as_str().expect("name"))).expect("file");
         assert_eq!(f["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)).as_str());
     }
     let inputs: Vec<&str> = manifest["inputs"].as_array().expect("inputs").iter().filter_map(|i| i["dataset"].as_str()).collect();
-    assert_eq!(inputs, ["persons", "registrations", "decisions", "benefit_payments", "personnummer_changes", "interventions"]);
+    assert_eq!(inputs, ["persons", "registrations", "decisions", "benefit_payments", "personnummer_changes", "assistance_months", "interventions"]);
 
     // Minimised: persons carry a birth year, never a date; no recipient, no municipality.
     let persons = read_parquet(&dir.join("persons.parquet"));
@@ -247,6 +262,15 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
     let abroad: HashSet<&str> = (0..pp.len()).filter(|&i| pc.value(i) == "UTRIKES").map(|i| pp.value(i)).collect();
     let ap = arrivals.column(0).as_any().downcast_ref::<StringArray>().expect("utf8");
     assert!(ap.len() > 0 && (0..ap.len()).all(|i| abroad.contains(ap.value(i))), "arrivals of persons born abroad only");
+    // D1 CURRENT_RECIPIENT: FK's STORE only as the linked persons' months before an application.
+    let recipients = read_parquet(&dir.join("recipient_months.parquet"));
+    let cols: Vec<String> = recipients.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(cols, ["pseudonym", "month"]);
+    let decisions = read_parquet(&dir.join("decisions.parquet"));
+    let dp = decisions.column(0).as_any().downcast_ref::<StringArray>().expect("utf8");
+    let linked: HashSet<&str> = (0..dp.len()).map(|i| dp.value(i)).collect();
+    let rp = recipients.column(0).as_any().downcast_ref::<StringArray>().expect("utf8");
+    assert!((0..rp.len()).all(|i| linked.contains(rp.value(i))), "recipient months of linked persons only");
     let interventions = read_parquet(&dir.join("interventions.parquet"));
     let cols: Vec<String> = interventions.schema().fields().iter().map(|f| f.name().clone()).collect();
     assert_eq!(cols, ["pseudonym", "law", "intervention", "month"]);
@@ -345,9 +369,9 @@ async fn a_job_delivers_pseudonymised_minimised_data_and_is_audited() {
 
 fn read_parquet(path: &Path) -> arrow::array::RecordBatch {
     let f = std::fs::File::open(path).expect("open");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).expect("parquet").build().expect("reader");
-    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
-    let schema = batches.first().map(|b| b.schema()).expect("a batch");
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).expect("parquet");
+    let schema = builder.schema().clone();
+    let batches: Vec<_> = builder.build().expect("reader").map(|b| b.expect("batch")).collect();
     arrow::compute::concat_batches(&schema, &batches).expect("concat")
 }
 

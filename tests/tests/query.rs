@@ -424,8 +424,8 @@ async fn production_writes_every_statistic_protected_audited_and_reproducible() 
     let (m1, rel) = regstat_query::output::produce(&d, years, Default::default(), out1.path()).await.expect("produces");
     let (m2, _) = regstat_query::output::produce(&d, years, Default::default(), out2.path()).await.expect("produces");
     assert!(rel.audit.passed, "{:?}", rel.audit.problems);
-    assert_eq!(rel.tables.len(), stats::CATALOGUE.len());
-    for s in stats::CATALOGUE {
+    assert_eq!(rel.tables.len(), common::cohort_statistics().len());
+    for s in common::cohort_statistics() {
         for ext in ["csv", "parquet"] {
             assert!(m1.files.iter().any(|f| f.name == format!("{}.{ext}", s.id)), "{} {ext}", s.id);
         }
@@ -629,7 +629,7 @@ mod api {
             .into_inner();
         assert!(run.audit_passed);
         // CSV + Parquet per statistic, report.xlsx, disclosure_audit.json, refusal_regression_estimates.csv, manifest.json
-        assert_eq!(run.files.len(), 2 * stats::CATALOGUE.len() + 4);
+        assert_eq!(run.files.len(), 2 * common::cohort_statistics().len() + 4);
         let run_dir = r.out.path().join(&run.run_dir);
         for f in &run.files {
             assert!(run_dir.join(f).is_file(), "{f} in the run directory");

@@ -53,8 +53,8 @@ async fn linkage_identity_is_answered() {
     let r = start_fk_with_tls().await;
     let linkage = TlsMaterial::from_dir(r.certs.path(), "linkage").expect("linkage cert");
     let client = RegistryClient::connect_tls(r.addr, &linkage, "fk-registry").await.expect("connects");
-    assert_eq!(client.load_report().await.expect("report").datasets.len(), 5);
-    assert_eq!(client.list().await.expect("list").len(), 5);
+    assert_eq!(client.load_report().await.expect("report").datasets.len(), 6);
+    assert_eq!(client.list().await.expect("list").len(), 6);
 }
 
 #[tokio::test]

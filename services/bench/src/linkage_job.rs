@@ -64,6 +64,12 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
 
 /// [`run`] for other decision years.
 pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years: (i32, i32)) -> anyhow::Result<Row> {
+    run_job(persons, seed, data, work, years, "bench", &[]).await
+}
+
+/// A job of `project` for these statistics (none: the cohort statistics); Socialstyrelsen
+/// authorises the project for a selection by intervention (the payer statistics need it).
+pub async fn run_job(persons: u64, seed: u64, data: &Path, work: &Path, years: (i32, i32), project: &str, statistics: &[&str]) -> anyhow::Result<Row> {
     if !crate::generated(data, persons, seed) {
         let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
         tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
@@ -88,6 +94,7 @@ pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years:
             tls: Some(TlsMaterial::from_dir(&certs, id)?),
             access: Access::new(regstat_registry::server::registry_policy()),
             load: load.clone(),
+            selection_projects: vec![project.to_string()],
             ..cfg
         };
         let server = regstat_registry::build(cfg).await?;
@@ -123,7 +130,13 @@ pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years:
     reset_peak();
     let t = Instant::now();
     let job_id = client
-        .submit_job(pb::SubmitJobRequest { project: "bench".into(), key_version: 1, from_year: years.0, to_year: years.1, statistics: vec![] })
+        .submit_job(pb::SubmitJobRequest {
+            project: project.into(),
+            key_version: 1,
+            from_year: years.0,
+            to_year: years.1,
+            statistics: statistics.iter().map(|s| s.to_string()).collect(),
+        })
         .await?
         .into_inner()
         .job_id;
@@ -142,7 +155,12 @@ pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years:
         let _ = s.send(());
     }
     Ok(Row {
-        stage: format!("linkage job {}–{}, PERSONS={persons} (rows moved; MB delivered)", years.0, years.1),
+        stage: format!(
+            "linkage job {}–{}{}, PERSONS={persons} (rows moved; MB delivered)",
+            years.0,
+            years.1,
+            if statistics.is_empty() { String::new() } else { format!(" for {}", statistics.join(", ")) }
+        ),
         seconds,
         rows,
         bytes,

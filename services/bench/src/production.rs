@@ -120,5 +120,47 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         Ok(out) => eprintln!("DuckDB peer skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
         Err(e) => eprintln!("DuckDB peer skipped: python3: {e}"),
     }
+    rows.extend(payer(persons, seed, data, work).await?);
+    Ok(rows)
+}
+
+/// Personal assistance by payer (SPEC-DECISIONS §5c), its own job and production: everyone
+/// with personal assistance 2014–2024 (a selection by intervention at Socialstyrelsen), then
+/// the three statistics with disclosure control, audit and files.
+async fn payer(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::Result<Vec<Row>> {
+    let work = work.join("payer");
+    let statistics = ["pa_by_payer", "fk_recipients_by_provider", "fk_hours_per_recipient"];
+    let mut rows = vec![linkage_job::run_job(persons, seed, data, &work, (2014, 2024), "bench-payer", &statistics).await?];
+    let d = Delivery::latest(&work.join("query"))?;
+    let input_rows: u64 = d.manifest.files.iter().map(|f| f.rows).sum();
+    let years = Years::new(2014, 2024)?;
+    reset_peak();
+    let t = Instant::now();
+    let engine = Engine::new(&d, years).await?;
+    let tables = engine.compute_all().await?;
+    let cells: usize = tables.iter().map(|t| t.rows.len()).sum();
+    rows.push(Row {
+        stage: format!("payer statistics: SQL + cubes ({} statistics, {cells} rows out)", tables.len()),
+        seconds: t.elapsed().as_secs_f64(),
+        rows: input_rows,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
+    reset_peak();
+    let t = Instant::now();
+    let (m, rel) = regstat_query::output::produce(&d, years, disclosure::Policy::default(), &work.join("out")).await?;
+    rows.push(Row {
+        stage: format!(
+            "payer production: statistics, disclosure ({} cells, {} primary, {} secondary), audit, files ({})",
+            rel.summary.cells,
+            rel.summary.primary,
+            rel.summary.secondary,
+            m.files.len()
+        ),
+        seconds: t.elapsed().as_secs_f64(),
+        rows: input_rows,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
     Ok(rows)
 }

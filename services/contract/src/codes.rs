@@ -17,6 +17,8 @@ pub const BENEFITS: &[&str] = &[
     "HANDIKAPPERSATTNING",
 ];
 pub const LAWS: &[&str] = &["SOL", "LSS", "HSL"];
+/// `assistance_months.provider_category` (SPEC-DECISIONS §5c.1, *utförarkategori*).
+pub const PROVIDER_CATEGORIES: &[&str] = &["KOMMUN", "PRIVAT", "KOOPERATIV", "EGEN"];
 
 /// `(law, intervention code, published Swedish label)`; `(law, code)` identifies an intervention.
 pub const INTERVENTIONS: &[(&str, &str, &str)] = &[

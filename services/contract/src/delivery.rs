@@ -35,7 +35,8 @@ use sha2::{Digest, Sha256};
 pub const FORMAT: &str = "regstat-delivery/2";
 
 /// The tables a delivery may hold (SPEC §4: what the statistics use, nothing else).
-pub const TABLES: [&str; 6] = ["persons", "registered", "arrivals", "decisions", "benefits", "interventions"];
+pub const TABLES: [&str; 9] =
+    ["persons", "registered", "arrivals", "decisions", "benefits", "interventions", "recipient_months", "assistance", "municipal_pa"];
 
 /// A table as the manifest announces it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -641,8 +641,12 @@ impl Sink {
                 return self.reject(row_number, &Defect::new(Reason::DuplicateRow, "", "exact duplicate of an earlier row"));
             }
             Verdict::DuplicateKey => {
-                let column = if self.dataset == Dataset::Decisions { "decision_id" } else { "personnummer" };
-                return self.reject(row_number, &Defect::new(Reason::DuplicateKey, column, "second row for the same key"));
+                let (column, detail) = match self.dataset {
+                    Dataset::Decisions => ("decision_id", "second row for the same key"),
+                    Dataset::AssistanceMonths => ("month", "second row for the same person and month"),
+                    _ => ("personnummer", "second row for the same key"),
+                };
+                return self.reject(row_number, &Defect::new(Reason::DuplicateKey, column, detail));
             }
         }
         if let Valid::Change { old, new, date } = valid {
@@ -882,6 +886,14 @@ impl Builders {
                 self.pnr(0, *old);
                 self.pnr(1, *new);
                 self.date(2, Some(*date));
+            }
+            Valid::Assistance { pnr, month, hours_bits, provider } => {
+                self.pnr(0, *pnr);
+                self.month(1, *month);
+                if let ColBuilder::Float(b) = &mut self.cols[2] {
+                    b.append_value(f64::from_bits(*hours_bits));
+                }
+                self.text(3, *provider);
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Arrow schemas of the six datasets of the input data contract (SPEC §3).
+//! Arrow schemas of the seven datasets of the input data contract (SPEC §3).
 //!
 //! These are the *canonical* schemas: what the generator writes to Parquet, what a registry
 //! holds in memory after validation and what it serves over Arrow Flight. A CSV extract is read
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-/// The six datasets, by the register that holds them.
+/// The seven datasets, by the register that holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dataset {
     Persons,
@@ -19,6 +19,9 @@ pub enum Dataset {
     Interventions,
     /// `personnummer_changes` (SPEC §3.1): old number → new number, from a date.
     PersonnummerChanges,
+    /// `assistance_months` (SPEC-DECISIONS §5c.1): one row per person and month with a right
+    /// to assistansersättning, from 2014.
+    AssistanceMonths,
 }
 
 /// Which agency's registry holds a dataset.
@@ -46,6 +49,7 @@ impl Register {
                 Dataset::Decisions,
                 Dataset::BenefitPayments,
                 Dataset::PersonnummerChanges,
+                Dataset::AssistanceMonths,
             ],
             Register::Sos => &[Dataset::Interventions],
         }
@@ -66,19 +70,22 @@ pub enum TimeAxis {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 6] = [
+    pub const ALL: [Dataset; 7] = [
         Dataset::Persons,
         Dataset::Registrations,
         Dataset::Decisions,
         Dataset::BenefitPayments,
         Dataset::Interventions,
         Dataset::PersonnummerChanges,
+        Dataset::AssistanceMonths,
     ];
 
     /// Whether a register may lack this dataset's extract: a register without changes of
-    /// personnummer delivers no `personnummer_changes` file, and loads it as empty.
+    /// personnummer delivers no `personnummer_changes` file, and loads it as empty; an extract
+    /// of FK's STORE (`assistance_months`) is delivered to a register that holds one (the load
+    /// report says `absent` otherwise, and a linkage job that needs it fails on that).
     pub fn optional(self) -> bool {
-        self == Dataset::PersonnummerChanges
+        matches!(self, Dataset::PersonnummerChanges | Dataset::AssistanceMonths)
     }
 
     /// The contract's dataset name (also the file stem).
@@ -90,6 +97,7 @@ impl Dataset {
             Dataset::BenefitPayments => "benefit_payments",
             Dataset::Interventions => "interventions",
             Dataset::PersonnummerChanges => "personnummer_changes",
+            Dataset::AssistanceMonths => "assistance_months",
         }
     }
 
@@ -110,7 +118,7 @@ impl Dataset {
             Dataset::Registrations => TimeAxis::Period("registered_from", "registered_to"),
             Dataset::Decisions => TimeAxis::Date("decision_date"),
             Dataset::PersonnummerChanges => TimeAxis::Date("change_date"),
-            Dataset::BenefitPayments | Dataset::Interventions => TimeAxis::Month("month"),
+            Dataset::BenefitPayments | Dataset::Interventions | Dataset::AssistanceMonths => TimeAxis::Month("month"),
         }
     }
 
@@ -170,6 +178,12 @@ impl Dataset {
                 pnr("old_personnummer"),
                 pnr("new_personnummer"),
                 date("change_date", false),
+            ],
+            Dataset::AssistanceMonths => vec![
+                pnr("personnummer"),
+                text("month", false),
+                Field::new("granted_hours_week", DataType::Float64, false),
+                text("provider_category", true),
             ],
         };
         Arc::new(Schema::new(fields))

@@ -21,7 +21,8 @@ use crate::codes;
 pub enum Reason {
     /// A personnummer (or recipient_personnummer) that is not valid per SPEC §3.
     InvalidPersonnummer,
-    /// A value outside a code list (sex, kind, outcome, rejection reason, benefit, law).
+    /// A value outside a code list (sex, kind, outcome, rejection reason, benefit, law,
+    /// provider category).
     UnknownCode,
     /// A `(law, intervention)` pair that is not in the intervention list.
     UnknownIntervention,
@@ -33,11 +34,12 @@ pub enum Reason {
     /// A required value is empty.
     MissingValue,
     /// A value of the wrong shape (municipality not 4 digits, LSS group not 1–3, hours not a
-    /// number in 0–168, amount not an integer, birth country not two upper-case letters, …).
+    /// number in 0–168 (granted hours: in (0, 168]), amount not an integer, birth country not two upper-case letters, …).
     InvalidValue,
     /// An exact duplicate of an earlier row.
     DuplicateRow,
-    /// A second row for the same `persons.personnummer` or `decisions.decision_id`.
+    /// A second row for the same `persons.personnummer`, `decisions.decision_id` or
+    /// `assistance_months` (`personnummer`, `month`).
     DuplicateKey,
     /// A CSV record with the wrong number of fields or bytes that are not UTF-8.
     MalformedRow,
@@ -261,6 +263,7 @@ pub(crate) enum Valid<'a> {
     Benefit { pnr: Pnr, recipient: Pnr, benefit: &'static str, month: i32, amount: i64 },
     Intervention { pnr: Pnr, law: &'static str, code: &'static str, municipality: &'a str, month: i32 },
     Change { old: Pnr, new: Pnr, date: i32 },
+    Assistance { pnr: Pnr, month: i32, hours_bits: u64, provider: Option<&'static str> },
 }
 
 impl Valid<'_> {
@@ -269,6 +272,8 @@ impl Valid<'_> {
         match self {
             Valid::Person { pnr, .. } => Some(hasher.hash_one(pnr.as_u64())),
             Valid::Decision { id, .. } => Some(hasher.hash_one(id)),
+            // One row per person and month (SPEC-DECISIONS §5c.1).
+            Valid::Assistance { pnr, month, .. } => Some(hasher.hash_one((pnr.as_u64(), *month))),
             _ => None,
         }
     }
@@ -284,7 +289,8 @@ impl Valid<'_> {
             | Valid::Registration { pnr, .. }
             | Valid::Decision { pnr, .. }
             | Valid::Benefit { pnr, .. }
-            | Valid::Intervention { pnr, .. } => *pnr,
+            | Valid::Intervention { pnr, .. }
+            | Valid::Assistance { pnr, .. } => *pnr,
             Valid::Change { old, .. } => *old,
         }
     }
@@ -412,6 +418,22 @@ pub(crate) fn check_row<'a>(
             // A self-change (A→A) is a cycle of one: judged with the other cycles, after the
             // whole extract is read (see `changes::check`).
             Valid::Change { old, new, date }
+        }
+        D::AssistanceMonths => {
+            let pnr = pnr(row.cell(0), "personnummer", reference)?;
+            let month = month(row.cell(1), "month")?;
+            let hours = match required(row.cell(2), "granted_hours_week")? {
+                Cell::Float(f) => Some(f),
+                Cell::Int(i) => Some(i as f64),
+                Cell::Text(s) => s.parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|h| h.is_finite() && *h > 0.0 && *h <= 168.0)
+            .ok_or(Defect::new(Reason::InvalidValue, "granted_hours_week", "not a number of hours per week in (0, 168]"))?;
+            let provider = optional(row.cell(3))
+                .map(|c| code(c, "provider_category", codes::PROVIDER_CATEGORIES))
+                .transpose()?;
+            Valid::Assistance { pnr, month, hours_bits: hours.to_bits(), provider }
         }
     })
 }

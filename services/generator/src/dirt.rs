@@ -7,14 +7,14 @@
 //! | kind | how |
 //! |---|---|
 //! | `INVALID_PERSONNUMMER` | a wrong check digit, an impossible date (with a correct check digit) or a malformed number, in `personnummer` or `recipient_personnummer` |
-//! | `UNKNOWN_CODE` | a code not in the contract's lists: `sex`, `kind`, `outcome`, `rejection_reason`, `benefit`, `law` |
+//! | `UNKNOWN_CODE` | a code not in the contract's lists: `sex`, `kind`, `outcome`, `rejection_reason`, `benefit`, `law`, `provider_category` |
 //! | `UNKNOWN_INTERVENTION` | an intervention code valid under another law only (never `KONTAKTPERSON`, which SoL and LSS share) |
 //! | `INVALID_DATE` | a semantically impossible date: `death_date` before `birth_date`, `registered_to` not after `registered_from` |
 //! | `INVALID_MONTH` | `2019-15`, `2019-3`, `2019/03`, `201903` |
 //! | `MISSING_VALUE` | an empty required text field (`sex`, `birth_country`, `kind`, `outcome`, `benefit`, `municipality`) |
-//! | `INVALID_VALUE` | `birth_country` not two capital letters, `lss_group` not 1–3, negative `assessed_hours`, `municipality` not four digits |
+//! | `INVALID_VALUE` | `birth_country` not two capital letters, `lss_group` not 1–3, negative `assessed_hours`, `municipality` not four digits, `granted_hours_week` 0, negative or above 168 |
 //! | `DUPLICATE_ROW` | an exact copy of the row before it (inserted) |
-//! | `DUPLICATE_KEY` | a second `persons` row for the same personnummer or `decisions` row for the same `decision_id`, with other content (inserted) |
+//! | `DUPLICATE_KEY` | a second `persons` row for the same personnummer, `decisions` row for the same `decision_id` or `assistance_months` row for the same person and month, with other content (inserted) |
 //!
 //! Not injected, because the contract's validation accepts them: a `decision_date` before 2002
 //! (a real date; the register simply starts in 2002) and `amount_sek` ≤ 0 (a correction: SPEC
@@ -37,7 +37,10 @@ use serde::Serialize;
 
 use crate::population::ymd;
 use crate::rng::pick;
-use crate::rows::{BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
+use crate::rows::{
+    AssistanceRow, BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow,
+    Txt,
+};
 
 /// A kind of defect is the validator's reason for rejecting it: one enum for both sides, so the
 /// ground truth in `generation.json` and the quarantine files use the same codes.
@@ -413,6 +416,43 @@ impl Dirty for InterventionRow {
             InvalidValue => self.municipality = choose(rng, &["123", "12345", "01X0", "180"]),
             _ => {}
         }
+    }
+}
+
+impl Dirty for AssistanceRow {
+    const KINDS: &'static [DefectKind] = &[
+        InvalidPersonnummer,
+        UnknownCode,
+        InvalidMonth,
+        InvalidValue,
+        DuplicateRow,
+        DuplicateKey,
+    ];
+
+    fn corrupt<R: Rng + ?Sized>(&mut self, kind: DefectKind, rng: &mut R) {
+        match kind {
+            InvalidPersonnummer => self.personnummer = corrupt_pnr(rng, &self.personnummer),
+            UnknownCode => {
+                self.provider_category = Some(choose(rng, &["STATLIG", "REGION", "PRIVATA", "BOLAG"]))
+            }
+            InvalidMonth => self.month = bad_month(rng, &self.month),
+            InvalidValue => {
+                self.granted_hours_week = [0.0, -8.0, 168.5, 200.0][rng.random_range(0..4)]
+            }
+            _ => {}
+        }
+    }
+
+    /// The same person and month with other hours (a second decision on the month, say).
+    fn key_duplicate<R: Rng + ?Sized>(&self, rng: &mut R) -> Self {
+        let mut dup = *self;
+        let delta = 0.5 * rng.random_range(1..=16) as f64;
+        dup.granted_hours_week = if self.granted_hours_week + delta <= 168.0 {
+            self.granted_hours_week + delta
+        } else {
+            self.granted_hours_week - delta
+        };
+        dup
     }
 }
 

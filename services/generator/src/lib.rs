@@ -1,19 +1,23 @@
 //! `regstat-gen`: deterministic synthetic register extracts (SPEC §8).
 //!
-//! [`generate`] writes the six datasets of the data contract (SPEC §3) as CSV and Parquet into
-//! `DATA_DIR` — `fk/{persons,registrations,decisions,benefit_payments,personnummer_changes}` and
-//! `sos/interventions` —
+//! [`generate`] writes the seven datasets of the data contract (SPEC §3, SPEC-DECISIONS §5c.1)
+//! as CSV and Parquet into `DATA_DIR` —
+//! `fk/{persons,registrations,decisions,benefit_payments,personnummer_changes,assistance_months}`
+//! and `sos/interventions` —
 //! plus `generation.json`, the ground truth of the run (rows and injected defects per dataset).
 //!
 //! * **A model, not a copy.** A population register of `PERSONS` persons with a Swedish age
 //!   structure, migration and deaths ([`population`]); everyone with a decision on
 //!   assistansersättning 2002–2022 at the published national volume ([`applicants`]); their
 //!   support from the municipality and the social insurance before and after the decision, and
-//!   the general population's support at national rates ([`support`]). Every parameter and the
-//!   published figure it comes from is in [`calibration`].
+//!   the general population's support at national rates ([`support`]); FK's months with a right
+//!   to assistansersättning and the municipalities' personal assistance for others, at the
+//!   national volume of SPEC-DECISIONS §5c whatever `PERSONS` ([`assistance`]). Every parameter
+//!   and the published figure it comes from is in [`calibration`].
 //! * **Deterministic.** Every random draw comes from a ChaCha8 stream keyed by the seed and by
 //!   whose draw it is ([`rng`]), so the same seed gives the same bytes, in both formats.
-//! * **Bounded memory.** The applicants (about 44 000 persons) are held in memory; the rest of
+//! * **Bounded memory.** The applicants (about 44 000 persons) and the plan of personal
+//!   assistance (some 40 000 persons' months, [`assistance::plan`]) are held in memory; the rest of
 //!   the population is generated and written in chunks of at most [`CHUNK_PERSONS`] persons and
 //!   about [`CHUNK_ROWS`] rows of support (the oldest birth cohorts have many).
 //! * **Dirt.** With `dirt > 0` a share of each dataset's rows carries one defect each ([`dirt`]).
@@ -27,6 +31,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod applicants;
+pub mod assistance;
 pub mod calibration;
 pub mod check;
 pub mod dirt;
@@ -48,10 +53,12 @@ use regstat_contract::Dataset;
 use serde::Serialize;
 
 use crate::applicants::Applicant;
+use crate::assistance::Assistance;
 use crate::dirt::{DefectCounts, Dirty};
-use crate::population::{general_life, Layout, SegmentKey};
+use crate::population::{general_life, Layout, Life, SegmentKey};
 use crate::rng::{chance, stream, Domain};
-use crate::rows::{Chunk, Txt};
+use crate::rows::{BenefitRow, Chunk, InterventionRow, Txt};
+use crate::support::SupportPlan;
 use crate::writer::{dataset_paths, CsvWriter, ParquetWriter, Row};
 
 /// Most persons per chunk: the unit of generation and writing.
@@ -165,7 +172,7 @@ impl GenReport {
     }
 }
 
-/// Generate the twelve files and `generation.json` into `cfg.out_dir`.
+/// Generate the fourteen files and `generation.json` into `cfg.out_dir`.
 pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
     let started = Instant::now();
     if !(0.0..=0.5).contains(&cfg.dirt) {
@@ -189,6 +196,12 @@ pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
         applicants = applicants.len(),
         "population laid out"
     );
+    let assistance = assistance::plan(cfg.seed, &layout, &applicants)?;
+    tracing::info!(
+        fk_recipients = assistance.fk.len(),
+        municipal_pa_added = assistance.municipal.len(),
+        "personal assistance planned"
+    );
 
     for register in ["fk", "sos"] {
         let dir = cfg.out_dir.join(register);
@@ -206,7 +219,7 @@ pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
     let mut taken = renumber::Taken::new();
     while lo < layout.total {
         let hi = (lo + CHUNK_PERSONS).min(layout.total);
-        let (chunk, end) = match build_chunk(cfg.seed, &layout, &applicants, &by_slot, &mut taken, lo, hi) {
+        let (chunk, end) = match build_chunk(cfg.seed, &layout, &applicants, &by_slot, &assistance, &mut taken, lo, hi) {
             Ok(built) => built,
             Err(e) => {
                 result = Err(e);
@@ -287,11 +300,13 @@ pub fn generate(cfg: &GenConfig) -> Result<GenReport, GenError> {
 
 /// Generate the rows of persons `lo..hi`, or of `lo..end` if [`CHUNK_ROWS`] is reached first;
 /// returns the rows and `end`.
+#[allow(clippy::too_many_arguments)]
 fn build_chunk(
     seed: u64,
     layout: &Layout,
     applicants: &[Applicant],
     by_slot: &HashMap<SegmentKey, Vec<u32>>,
+    assistance: &Assistance,
     taken: &mut renumber::Taken,
     lo: u64,
     hi: u64,
@@ -308,6 +323,7 @@ fn build_chunk(
         }
         let seg = &layout.segments[s];
         let starts = (chunk.decisions.len(), chunk.benefits.len(), chunk.interventions.len());
+        let added = (chunk.assistance.len(), chunk.municipal_pa.len());
         let renumbered: Option<(renumber::Renumbered, rows::Txt)>;
         // The person's own stream for changes of number: drawn from nowhere else, so the rest
         // of the register is the same with or without them.
@@ -328,20 +344,8 @@ fn build_chunk(
             chunk
                 .decisions
                 .extend(a.decisions.iter().map(|d| d.row(life.pnr_txt())));
-            let mut rng = stream(seed, Domain::ApplicantMonths, a.id as u64);
-            let parent = if a.plan.needs_parent(life.birth_year()) {
-                pick_parent(seed, layout, life.birth_year(), &mut rng)?
-            } else {
-                None
-            };
-            support::emit(
-                &mut rng,
-                life,
-                &a.plan,
-                parent,
-                &mut chunk.interventions,
-                &mut chunk.benefits,
-            );
+            applicant_support(seed, layout, a, &mut chunk.interventions, &mut chunk.benefits)?;
+            assistance.fk_rows(index, life.pnr_txt(), &mut chunk.assistance);
         } else {
             let (life, mut rng) = general_life(seed, seg, k, index)?;
             renumbered = renumber::draw(&mut rr, &life, taken).map(|r| (r, life.pnr_txt()));
@@ -349,20 +353,18 @@ fn build_chunk(
             life.registration_rows(&mut chunk.registrations);
             if !life.coordination {
                 let plan = support::plan_general(&mut rng, &life);
-                let parent = if plan.needs_parent(life.birth_year()) {
-                    pick_parent(seed, layout, life.birth_year(), &mut rng)?
-                } else {
-                    None
-                };
-                support::emit(
-                    &mut rng,
+                general_emit(
+                    seed,
+                    layout,
                     &life,
                     &plan,
-                    parent,
+                    &mut rng,
                     &mut chunk.interventions,
                     &mut chunk.benefits,
-                );
+                )?;
             }
+            assistance.fk_rows(index, life.pnr_txt(), &mut chunk.assistance);
+            assistance.municipal_rows(index, &life, &mut chunk.municipal_pa);
         }
         if let Some((r, current)) = renumbered {
             r.apply(
@@ -372,11 +374,57 @@ fn build_chunk(
                 &mut chunk.benefits[starts.1..],
                 &mut chunk.interventions[starts.2..],
             );
+            r.apply_assistance(
+                &mut rr,
+                current,
+                &mut chunk.assistance[added.0..],
+                &mut chunk.municipal_pa[added.1..],
+            );
             r.rows(current, &mut chunk.changes);
         }
         k += 1;
     }
     Ok((chunk, hi))
+}
+
+/// An applicant's interventions and benefit payments (their support plan's months), from their
+/// own stream.
+pub(crate) fn applicant_support(
+    seed: u64,
+    layout: &Layout,
+    a: &Applicant,
+    interventions: &mut Vec<InterventionRow>,
+    benefits: &mut Vec<BenefitRow>,
+) -> Result<(), GenError> {
+    let life = &a.life;
+    let mut rng = stream(seed, Domain::ApplicantMonths, a.id as u64);
+    let parent = if a.plan.needs_parent(life.birth_year()) {
+        pick_parent(seed, layout, life.birth_year(), &mut rng)?
+    } else {
+        None
+    };
+    support::emit(&mut rng, life, &a.plan, parent, interventions, benefits);
+    Ok(())
+}
+
+/// A general-population person's interventions and benefit payments for their support `plan`,
+/// drawing on from `rng` (their own stream as [`support::plan_general`] left it).
+pub(crate) fn general_emit(
+    seed: u64,
+    layout: &Layout,
+    life: &Life,
+    plan: &SupportPlan,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    interventions: &mut Vec<InterventionRow>,
+    benefits: &mut Vec<BenefitRow>,
+) -> Result<(), GenError> {
+    let parent = if plan.needs_parent(life.birth_year()) {
+        pick_parent(seed, layout, life.birth_year(), rng)?
+    } else {
+        None
+    };
+    support::emit(rng, life, plan, parent, interventions, benefits);
+    Ok(())
 }
 
 /// A parent for a child born in `child_birth_year`, to receive child benefits: a person of the
@@ -410,7 +458,7 @@ fn pick_parent<R: Rng + ?Sized>(
 }
 
 /// Injected defects per dataset.
-struct DatasetCounts([DefectCounts; 6]);
+struct DatasetCounts([DefectCounts; 7]);
 
 impl DatasetCounts {
     fn new() -> Self {
@@ -421,6 +469,7 @@ impl DatasetCounts {
             DefectCounts::for_kinds(<rows::BenefitRow as Dirty>::KINDS),
             DefectCounts::for_kinds(<rows::InterventionRow as Dirty>::KINDS),
             DefectCounts::for_kinds(<rows::ChangeRow as Dirty>::KINDS),
+            DefectCounts::for_kinds(<rows::AssistanceRow as Dirty>::KINDS),
         ])
     }
 
@@ -432,7 +481,8 @@ impl DatasetCounts {
 fn add_dirt(cfg: &GenConfig, chunk_no: u64, chunk: Chunk, counts: &mut DatasetCounts) -> Chunk {
     let rate = cfg.dirt;
     let rng = |d: u64| stream(cfg.seed, Domain::Dirt, chunk_no * 8 + d);
-    let [persons, registrations, decisions, benefits, interventions, changes] = &mut counts.0;
+    let [persons, registrations, decisions, benefits, interventions, changes, assistance] =
+        &mut counts.0;
     Chunk {
         persons: dirt::apply(chunk.persons, rate, &mut rng(0), persons),
         registrations: dirt::apply(chunk.registrations, rate, &mut rng(1), registrations),
@@ -440,10 +490,12 @@ fn add_dirt(cfg: &GenConfig, chunk_no: u64, chunk: Chunk, counts: &mut DatasetCo
         benefits: dirt::apply(chunk.benefits, rate, &mut rng(3), benefits),
         interventions: dirt::apply(chunk.interventions, rate, &mut rng(4), interventions),
         changes: dirt::apply(chunk.changes, rate, &mut rng(5), changes),
+        assistance: dirt::apply(chunk.assistance, rate, &mut rng(6), assistance),
+        municipal_pa: dirt::apply(chunk.municipal_pa, rate, &mut rng(7), interventions),
     }
 }
 
-/// The six CSV writers.
+/// The seven CSV writers.
 struct CsvWriters {
     persons: CsvWriter<rows::PersonRow>,
     registrations: CsvWriter<rows::RegistrationRow>,
@@ -451,6 +503,7 @@ struct CsvWriters {
     benefits: CsvWriter<rows::BenefitRow>,
     interventions: CsvWriter<rows::InterventionRow>,
     changes: CsvWriter<rows::ChangeRow>,
+    assistance: CsvWriter<rows::AssistanceRow>,
     dir: PathBuf,
 }
 
@@ -467,6 +520,7 @@ impl CsvWriters {
             benefits: CsvWriter::create(&csv_path::<rows::BenefitRow>(dir))?,
             interventions: CsvWriter::create(&csv_path::<rows::InterventionRow>(dir))?,
             changes: CsvWriter::create(&csv_path::<rows::ChangeRow>(dir))?,
+            assistance: CsvWriter::create(&csv_path::<rows::AssistanceRow>(dir))?,
             dir: dir.to_path_buf(),
         })
     }
@@ -478,7 +532,9 @@ impl CsvWriters {
         self.decisions.write(&c.decisions).map_err(err)?;
         self.benefits.write(&c.benefits).map_err(err)?;
         self.interventions.write(&c.interventions).map_err(err)?;
+        self.interventions.write(&c.municipal_pa).map_err(err)?;
         self.changes.write(&c.changes).map_err(err)?;
+        self.assistance.write(&c.assistance).map_err(err)?;
         Ok(())
     }
 
@@ -490,6 +546,7 @@ impl CsvWriters {
         self.benefits.finish().map_err(err)?;
         self.interventions.finish().map_err(err)?;
         self.changes.finish().map_err(err)?;
+        self.assistance.finish().map_err(err)?;
         Ok(())
     }
 }
@@ -513,13 +570,18 @@ fn write_parquet(dir: &Path, rx: Receiver<Arc<Chunk>>) -> Result<(), GenError> {
         rows::InterventionRow,
     >(dir))?;
     let mut changes = ParquetWriter::<rows::ChangeRow>::create(&parquet_path::<rows::ChangeRow>(dir))?;
+    let mut assistance = ParquetWriter::<rows::AssistanceRow>::create(&parquet_path::<
+        rows::AssistanceRow,
+    >(dir))?;
     for c in rx {
         persons.write(&c.persons)?;
         registrations.write(&c.registrations)?;
         decisions.write(&c.decisions)?;
         benefits.write(&c.benefits)?;
         interventions.write(&c.interventions)?;
+        interventions.write(&c.municipal_pa)?;
         changes.write(&c.changes)?;
+        assistance.write(&c.assistance)?;
     }
     persons.finish()?;
     registrations.finish()?;
@@ -527,5 +589,6 @@ fn write_parquet(dir: &Path, rx: Receiver<Arc<Chunk>>) -> Result<(), GenError> {
     benefits.finish()?;
     interventions.finish()?;
     changes.finish()?;
+    assistance.finish()?;
     Ok(())
 }

@@ -26,7 +26,7 @@ use regstat_pnr::Pnr;
 
 use crate::population::{ymd, Life};
 use crate::rng::chance;
-use crate::rows::{BenefitRow, ChangeRow, DecisionRow, InterventionRow, Txt};
+use crate::rows::{AssistanceRow, BenefitRow, ChangeRow, DecisionRow, InterventionRow, Txt};
 
 /// Share of persons with a changed number.
 pub const RATE: f64 = 4.0e-4;
@@ -89,6 +89,31 @@ impl Renumbered {
         for i in interventions {
             let start = month_start(&i.month);
             let seen = shift_months(start, -(self.sos_lag_months as i32));
+            i.personnummer = self.number_on(seen, current);
+        }
+    }
+}
+
+impl Renumbered {
+    /// As [`Renumbered::apply`] for the rows added for SPEC-DECISIONS §5c, called after it with
+    /// the same stream (so the other rows are as without them): FK's `assistance_months` keep
+    /// the old number before the change like FK's payments; the added interventions follow
+    /// Socialstyrelsen's lag like the other interventions.
+    pub fn apply_assistance<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        current: Txt,
+        assistance: &mut [AssistanceRow],
+        interventions: &mut [InterventionRow],
+    ) {
+        for a in assistance {
+            let n = self.number_on(month_start(&a.month), current);
+            if n != current && chance(rng, FK_KEEPS_OLD) {
+                a.personnummer = n;
+            }
+        }
+        for i in interventions {
+            let seen = shift_months(month_start(&i.month), -(self.sos_lag_months as i32));
             i.personnummer = self.number_on(seen, current);
         }
     }

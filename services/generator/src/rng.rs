@@ -26,6 +26,17 @@ pub enum Domain {
     ApplicantMonths = 7,
     /// Whether a person's number was changed, and how, by person index.
     Renumber = 8,
+    /// Choice of the long-standing FK recipients (`assistance_months`, SPEC-DECISIONS §5c) in a
+    /// population segment, by segment number.
+    AssistanceStock = 9,
+    /// An FK recipient's own draws (loss of the right, hours, provider, order of entry and
+    /// exit), by person index.
+    Assistance = 10,
+    /// Choice of the persons with municipal personal assistance without FK (§5c) in a segment,
+    /// by segment number.
+    MunicipalPaStock = 11,
+    /// A municipal PA recipient's own draws, by person index.
+    MunicipalPa = 12,
 }
 
 /// The stream of `(seed, domain, index)`.

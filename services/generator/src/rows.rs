@@ -1,4 +1,4 @@
-//! In-memory rows of the six datasets (SPEC §3), as written to both CSV and Parquet.
+//! In-memory rows of the seven datasets (SPEC §3), as written to both CSV and Parquet.
 //!
 //! Text fields are [`Txt`], a small inline string, so that millions of rows need no heap
 //! allocation and so that a defect (see [`crate::dirt`]) can put any text into any text field.
@@ -153,6 +153,16 @@ pub struct ChangeRow {
     pub change_date: NaiveDate,
 }
 
+/// `assistance_months` (SPEC-DECISIONS §5c.1): a person's right to assistansersättning in one
+/// month.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AssistanceRow {
+    pub personnummer: Txt,
+    pub month: Txt,
+    pub granted_hours_week: f64,
+    pub provider_category: Option<Txt>,
+}
+
 /// The rows of one chunk of persons, per dataset, in output order.
 #[derive(Debug, Default)]
 pub struct Chunk {
@@ -162,6 +172,12 @@ pub struct Chunk {
     pub benefits: Vec<BenefitRow>,
     pub interventions: Vec<InterventionRow>,
     pub changes: Vec<ChangeRow>,
+    /// `assistance_months`.
+    pub assistance: Vec<AssistanceRow>,
+    /// Municipal personal assistance added for SPEC-DECISIONS §5c ([`crate::assistance`]):
+    /// written to `interventions` after the chunk's other rows, with defects of its own, so
+    /// that the other intervention rows and their defects are those of a run without it.
+    pub municipal_pa: Vec<InterventionRow>,
 }
 
 #[cfg(test)]

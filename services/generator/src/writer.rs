@@ -26,7 +26,10 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use regstat_contract::Dataset;
 
-use crate::rows::{BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow, Txt};
+use crate::rows::{
+    AssistanceRow, BenefitRow, ChangeRow, DecisionRow, InterventionRow, PersonRow, RegistrationRow,
+    Txt,
+};
 use crate::GenError;
 
 /// Rows per Parquet row group.
@@ -219,7 +222,7 @@ fn opt_dates(n: usize, values: impl Iterator<Item = Option<NaiveDate>>) -> Array
 }
 
 // ---------------------------------------------------------------------------------------------
-// The five datasets
+// The seven datasets
 // ---------------------------------------------------------------------------------------------
 
 impl Row for PersonRow {
@@ -410,6 +413,39 @@ impl Row for ChangeRow {
             strings(n, rows.iter().map(|r| &r.old_personnummer)),
             strings(n, rows.iter().map(|r| &r.new_personnummer)),
             dates(n, rows.iter().map(|r| r.change_date)),
+        ]
+    }
+}
+
+impl Row for AssistanceRow {
+    const DATASET: Dataset = Dataset::AssistanceMonths;
+
+    fn write_csv(&self, out: &mut Vec<u8>) {
+        push_txt(out, &self.personnummer);
+        out.push(b',');
+        push_txt(out, &self.month);
+        out.push(b',');
+        out.extend_from_slice(format_hours(self.granted_hours_week).as_bytes());
+        out.push(b',');
+        if let Some(p) = &self.provider_category {
+            push_txt(out, p);
+        }
+        out.push(b'\n');
+    }
+
+    fn columns(rows: &[Self]) -> Vec<ArrayRef> {
+        let n = rows.len();
+        let mut hours = Float64Builder::with_capacity(n);
+        let mut provider = StringBuilder::with_capacity(n, n * 6);
+        for r in rows {
+            hours.append_value(r.granted_hours_week);
+            provider.append_option(r.provider_category.as_ref().map(|t| t.as_str()));
+        }
+        vec![
+            strings(n, rows.iter().map(|r| &r.personnummer)),
+            strings(n, rows.iter().map(|r| &r.month)),
+            Arc::new(hours.finish()),
+            Arc::new(provider.finish()),
         ]
     }
 }

@@ -339,12 +339,15 @@ fn dirt_ground_truth_adds_up() {
             "{d}: exact duplicates"
         );
         if let Some(&declared) = r.defects.get("DUPLICATE_KEY") {
-            // The key (personnummer of `persons`, `decision_id` of `decisions`) is the first column.
-            let mut keys: BTreeMap<&str, usize> = BTreeMap::new();
+            // The key is the first column (personnummer of `persons`, `decision_id` of
+            // `decisions`), or the first two (personnummer and month of `assistance_months`).
+            let width = if d == Dataset::AssistanceMonths { 2 } else { 1 };
+            let mut keys: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
             let mut distinct = HashSet::new();
             for l in &lines[1..] {
                 if distinct.insert(l.as_str()) {
-                    *keys.entry(l.split(',').next().unwrap_or("")).or_insert(0) += 1;
+                    let key: Vec<&str> = l.split(',').take(width).collect();
+                    *keys.entry(key).or_insert(0) += 1;
                 }
             }
             let repeated: u64 = keys.values().map(|&n| n.saturating_sub(1) as u64).sum();

@@ -37,7 +37,8 @@ pub enum Command {
         /// Last decision year.
         #[arg(long, default_value_t = 2020)]
         to_year: i32,
-        /// Statistic ids whose variables are needed (repeatable); none = all.
+        /// Statistic ids whose variables are needed (repeatable); none = every cohort statistic
+        /// (the payer statistics of SPEC-DECISIONS §5c are asked for by name).
         #[arg(long = "statistic")]
         statistics: Vec<String>,
         /// Our certificate (the operator identity) and the CA.

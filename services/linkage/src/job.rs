@@ -13,6 +13,12 @@
 //! | `decisions` | pseudonym, decision_seq, decision_ref (keyed tag of decision_id), decision_date, kind, outcome, rejection_reason, lss_group, assessed_hours, changed_on_appeal | every decision 1994 ..= `to` of those persons (earlier ones decide *first vs earlier application*, and SPEC-DECISIONS D8 needs those before 2002); `decision_seq` = 1, 2, … in the order (decision_date, decision_id) within the person, so that SPEC §4.2's tie-break by decision_id survives pseudonymisation |
 //! | `benefits` | pseudonym (of the person it concerns: the child), benefit, month | distinct months with a payment > 0, years `from-1 ..= to+1`; `recipient_personnummer` is never delivered |
 //! | `interventions` | pseudonym, law, intervention, month | distinct, years `from-1 ..= to+1`; the municipality is dropped |
+//! | `recipient_months` | pseudonym, month | only for the decision statistics (SPEC-DECISIONS §5b) and only where FK has an `assistance_months` extract: the linked persons' months with a right to assistansersättning that are the month before one of their applications or notifications (D1's `CURRENT_RECIPIENT` rule reads nothing else) |
+//! | `assistance` | pseudonym, month, granted_hours_week, provider_category | only for the payer statistics (SPEC-DECISIONS §5c): FK's `assistance_months` of **everyone** with a right, months of the years from 2014 (`max(from, 2014)`-01 ..= `to`-12); one row per person and month (rows under an old and the current number in one month: the nearest number's) |
+//! | `municipal_pa` | pseudonym, month | only for `pa_by_payer`: Socialstyrelsen's executed LSS personal assistance of everyone who has it (a selection by intervention, authorised per project at the register), distinct, the same months |
+//!
+//! A job for the payer statistics alone pulls and delivers no `persons` or `decisions`: they
+//! count everyone with personal assistance, not a cohort.
 //!
 //! Birth dates become birth years, identifiers become pseudonyms, and rows are sorted by
 //! pseudonym, so the original order (and thus the registers' order) is not revealed.
@@ -56,7 +62,18 @@ pub const STATISTICS: &[(&str, bool, bool)] = &[
     ("refusal_regression", false, false),
     ("refusal_by_residence_time", false, false),
     ("refusal_reasons_by_residence_time", false, false),
+    ("pa_by_payer", false, false),
+    ("fk_recipients_by_provider", false, false),
+    ("fk_hours_per_recipient", false, false),
 ];
+
+/// The statistics of SPEC-DECISIONS §5c (personal assistance by payer): they read FK's
+/// `assistance_months` of everyone with a right (and, for `pa_by_payer`, Socialstyrelsen's
+/// personal-assistance months of everyone), no cohort.
+pub const PAYER_STATISTICS: &[&str] = &["pa_by_payer", "fk_recipients_by_provider", "fk_hours_per_recipient"];
+
+/// First year of `assistance_months` (FK's STORE, SPEC-DECISIONS §5c.1).
+pub const FIRST_ASSISTANCE_YEAR: i32 = 2014;
 
 /// The statistics of SPEC-DECISIONS D11 (residence time): they need, besides FK's persons and
 /// decisions, the arrival dates of the persons born abroad (`arrivals`).
@@ -83,7 +100,8 @@ pub struct JobParams {
     pub key_version: u32,
     pub from_year: i32,
     pub to_year: i32,
-    /// Sorted, distinct; all statistics when the request named none.
+    /// Sorted, distinct; every cohort statistic (all but [`PAYER_STATISTICS`]) when the request
+    /// named none.
     pub statistics: Vec<String>,
 }
 
@@ -101,7 +119,10 @@ impl JobParams {
             stats.insert(s.clone());
         }
         if stats.is_empty() {
-            stats = STATISTICS.iter().map(|(id, _, _)| (*id).to_string()).collect();
+            // None named: the cohort statistics (§5, §5b). The payer statistics (§5c) count
+            // everyone with personal assistance, which a register answers only for a project it
+            // authorises, so a job asks for them by name.
+            stats = STATISTICS.iter().filter(|(id, _, _)| !PAYER_STATISTICS.contains(id)).map(|(id, _, _)| (*id).to_string()).collect();
         }
         // The support statistics look at D-2 and need it within the registers; the decision
         // statistics alone start with the decision register.
@@ -111,6 +132,11 @@ impl JobParams {
             return Err(Error::BadRequest(format!(
                 "decision years must satisfy {first} <= from_year <= to_year{}",
                 if support { " (D-2 must be within the registers)" } else { "" }
+            )));
+        }
+        if to_year < FIRST_ASSISTANCE_YEAR && stats.iter().any(|s| PAYER_STATISTICS.contains(&s.as_str())) {
+            return Err(Error::BadRequest(format!(
+                "the personal-assistance statistics start in {FIRST_ASSISTANCE_YEAR} (assistance_months): to_year must be {FIRST_ASSISTANCE_YEAR} or later"
             )));
         }
         Ok(JobParams {
@@ -141,6 +167,45 @@ impl JobParams {
         self.needs_registrations() || self.needs_arrivals()
     }
 
+    /// Whether the job links a cohort (persons with decisions): every statistic but the payer
+    /// statistics of §5c.
+    pub fn needs_cohort(&self) -> bool {
+        self.statistics.iter().any(|s| !PAYER_STATISTICS.contains(&s.as_str()))
+    }
+
+    /// D1's `CURRENT_RECIPIENT` rule (where FK has `assistance_months`): the decision statistics
+    /// of §5b read whether a linked person had a right in the month before an application.
+    pub fn needs_recipient_check(&self) -> bool {
+        self.statistics.iter().any(|s| is_decision_statistic(s) && !PAYER_STATISTICS.contains(&s.as_str()))
+    }
+
+    /// FK's `assistance_months` (everyone's), for the payer statistics.
+    pub fn needs_assistance(&self) -> bool {
+        self.statistics.iter().any(|s| PAYER_STATISTICS.contains(&s.as_str()))
+    }
+
+    /// Socialstyrelsen's personal-assistance months of everyone, for `pa_by_payer` only.
+    pub fn needs_municipal_pa(&self) -> bool {
+        self.statistics.iter().any(|s| s == "pa_by_payer")
+    }
+
+    /// Inclusive month range of the payer statistics: `max(from, 2014)`-01 ..= `to`-12.
+    pub fn assistance_months(&self) -> (String, String) {
+        (format!("{:04}-01", self.from_year.max(FIRST_ASSISTANCE_YEAR)), format!("{:04}-12", self.to_year))
+    }
+
+    /// Whether this job pulls FK's `dataset` (its load report's fingerprint is an input).
+    pub fn pulls_fk(&self, dataset: &str) -> bool {
+        match dataset {
+            "personnummer_changes" => true,
+            "persons" | "decisions" => self.needs_cohort(),
+            "registrations" => self.pulls_registrations(),
+            "benefit_payments" => self.needs_benefits(),
+            "assistance_months" => self.needs_assistance() || self.needs_recipient_check(),
+            _ => false,
+        }
+    }
+
     pub fn needs_interventions(&self) -> bool {
         STATISTICS.iter().any(|(id, _, i)| *i && self.statistics.iter().any(|s| s == id))
     }
@@ -166,6 +231,13 @@ pub struct Pulled {
     pub registrations: Vec<RecordBatch>,
     pub benefits: Option<Vec<RecordBatch>>,
     pub interventions: Option<Vec<RecordBatch>>,
+    /// FK's `assistance_months` of everyone (payer statistics only).
+    pub assistance: Option<Vec<RecordBatch>>,
+    /// Socialstyrelsen's LSS personal-assistance rows of everyone (`pa_by_payer` only).
+    pub municipal_pa: Option<Vec<RecordBatch>>,
+    /// FK's `assistance_months` of the linked persons (D1 `CURRENT_RECIPIENT`), when FK has
+    /// the extract.
+    pub recipients: Option<Vec<RecordBatch>>,
 }
 
 /// The pseudonymised, minimised tables of a delivery, by file stem.
@@ -334,6 +406,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         persons.push((pseudo(p), row.sex.clone(), row.year, row.region));
     }
     persons.sort();
+    if params.needs_cohort() {
     tables.insert(
         "persons",
         batch(
@@ -346,6 +419,7 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             ],
         )?,
     );
+    }
 
     // registered on 31 December (SPEC §4.3), for the support statistics only
     let mut periods: HashMap<u64, Vec<(i32, Option<i32>)>> = HashMap::new();
@@ -466,7 +540,46 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
         decisions.push(row);
     }
     decisions.sort_by(|a, b| (&a.pseudonym, a.seq).cmp(&(&b.pseudonym, b.seq)));
-    tables.insert("decisions", decisions_batch(&decisions)?);
+    if params.needs_cohort() {
+        tables.insert("decisions", decisions_batch(&decisions)?);
+    }
+
+    if let Some(recipients) = &pulled.recipients {
+        // D1 CURRENT_RECIPIENT: the months before each application or notification (month
+        // numbers year * 12 + month - 1) of each linked person, and their rights in exactly those.
+        let mut before: BTreeSet<(String, i32)> = BTreeSet::new();
+        for d in &decisions {
+            if d.kind == "ANSOKAN" || d.kind == "ANMALAN" {
+                if let Some(date) = regstat_contract::days_to_date(d.date) {
+                    before.insert((d.pseudonym.clone(), date.year() * 12 + date.month0() as i32 - 1));
+                }
+            }
+        }
+        let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
+        for b in recipients {
+            let pnr = col::<StringArray>(b, "personnummer")?;
+            let month = col::<StringArray>(b, "month")?;
+            for i in 0..b.num_rows() {
+                let Some((_, p)) = linked(pnr, i)? else {
+                    continue;
+                };
+                let Some(m) = regstat_contract::parse_month(month.value(i)) else {
+                    continue;
+                };
+                let name = pseudo(p);
+                if before.contains(&(name.clone(), m)) {
+                    rows.insert((name, month.value(i).to_string()));
+                }
+            }
+        }
+        tables.insert(
+            "recipient_months",
+            batch(
+                vec![utf8("pseudonym"), utf8("month")],
+                vec![strings(rows.iter().map(|r| r.0.as_str())), strings(rows.iter().map(|r| r.1.as_str()))],
+            )?,
+        );
+    }
 
     if let Some(benefits) = &pulled.benefits {
         let mut rows: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -529,7 +642,98 @@ pub fn build_tables(pulled: &Pulled, params: &JobParams, key: &Pseudonymiser) ->
             )?,
         );
     }
+    if let Some(assistance) = &pulled.assistance {
+        tables.insert("assistance", assistance_table(assistance, params, &renumber, &mut pseudo)?);
+    }
+    if let Some(rows) = &pulled.municipal_pa {
+        tables.insert("municipal_pa", municipal_pa_table(rows, params, &renumber, &mut pseudo)?);
+    }
     Ok(tables)
+}
+
+/// The current number of a served identifier (everyone: the payer statistics have no cohort).
+fn current_of(renumber: &Renumbering, own: Pnr) -> Result<Pnr> {
+    Pnr::from_u64(renumber.resolve(own.as_u64())).map_err(|_| Error::Internal("person key".into()))
+}
+
+/// Whether a served `YYYY-MM` lies in the job's payer months (a registry that answers more than
+/// asked is not trusted).
+fn in_months(month: &str, params: &JobParams) -> bool {
+    let (first, last) = params.assistance_months();
+    first.as_str() <= month && month <= last.as_str()
+}
+
+/// FK's `assistance_months`, pseudonymised: one row per current number and month. When rows
+/// under an old and the current number fall in one month, the row of the number fewest changes
+/// away from the current one is kept (ties: the smaller number), as for `persons`.
+fn assistance_table(batches: &[RecordBatch], params: &JobParams, renumber: &Renumbering, pseudo: &mut impl FnMut(Pnr) -> String) -> Result<RecordBatch> {
+    // (current number, month) → (rank of the served number, hours, provider)
+    type Chosen = ((u32, u64), f64, Option<String>);
+    let mut chosen: BTreeMap<(u64, String), Chosen> = BTreeMap::new();
+    for b in batches {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let month = col::<StringArray>(b, "month")?;
+        let hours = col::<Float64Array>(b, "granted_hours_week")?;
+        let provider = col::<StringArray>(b, "provider_category")?;
+        for i in 0..b.num_rows() {
+            if !in_months(month.value(i), params) {
+                continue;
+            }
+            let own = pnr_at(pnr, i)?;
+            let current = current_of(renumber, own)?;
+            let rank = (renumber.distance(own.as_u64()), own.as_u64());
+            let row = (rank, hours.value(i), provider.is_valid(i).then(|| provider.value(i).to_string()));
+            let key = (current.as_u64(), month.value(i).to_string());
+            match chosen.get(&key) {
+                Some(have) if have.0 <= rank => {}
+                _ => {
+                    chosen.insert(key, row);
+                }
+            }
+        }
+    }
+    let mut rows: Vec<(String, String, f64, Option<String>)> = Vec::with_capacity(chosen.len());
+    for ((current, month), (_, hours, provider)) in chosen {
+        let p = Pnr::from_u64(current).map_err(|_| Error::Internal("person key".into()))?;
+        rows.push((pseudo(p), month, hours, provider));
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    batch(
+        vec![
+            utf8("pseudonym"),
+            utf8("month"),
+            Field::new("granted_hours_week", DataType::Float64, false),
+            Field::new("provider_category", DataType::Utf8, true),
+        ],
+        vec![
+            strings(rows.iter().map(|r| r.0.as_str())),
+            strings(rows.iter().map(|r| r.1.as_str())),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.3.as_deref()))),
+        ],
+    )
+}
+
+/// Socialstyrelsen's executed LSS personal assistance, pseudonymised: distinct (person, month).
+fn municipal_pa_table(batches: &[RecordBatch], params: &JobParams, renumber: &Renumbering, pseudo: &mut impl FnMut(Pnr) -> String) -> Result<RecordBatch> {
+    let mut rows: BTreeSet<(String, String)> = BTreeSet::new();
+    for b in batches {
+        let pnr = col::<StringArray>(b, "personnummer")?;
+        let law = col::<StringArray>(b, "law")?;
+        let code = col::<StringArray>(b, "intervention")?;
+        let month = col::<StringArray>(b, "month")?;
+        for i in 0..b.num_rows() {
+            if law.value(i) != "LSS" || code.value(i) != "PERSONLIG_ASSISTANS" || !in_months(month.value(i), params) {
+                continue;
+            }
+            let p = current_of(renumber, pnr_at(pnr, i)?)?;
+            rows.insert((pseudo(p), month.value(i).to_string()));
+        }
+    }
+    batch(
+        vec![utf8("pseudonym"), utf8("month")],
+        vec![strings(rows.iter().map(|r| r.0.as_str())), strings(rows.iter().map(|r| r.1.as_str()))],
+    )
 }
 
 /// One delivered decision.
@@ -807,6 +1011,7 @@ mod tests {
             benefits: None,
             // Socialstyrelsen still holds A for 2017 and C for 2019-2021; D is not linked.
             interventions: Some(vec![interventions(&[(&a, "2017-03"), (&c, "2019-06"), (&c, "2021-01"), (&d, "2019-06"), (&other, "2019-02")])]),
+            ..Default::default()
         };
 
         // What the registries are asked for: C and its old numbers A and B, and the other

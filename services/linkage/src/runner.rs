@@ -220,39 +220,46 @@ impl Linker {
         pulled("fk-registry", "personnummer_changes", &changes);
         let renumber = job::renumbering(&changes)?;
 
-        step("decisions", 0.05, moved);
-        let last = format!("{:04}-12", params.to_year);
-        let first = format!("{:04}-01", job::FIRST_HISTORY_YEAR);
-        let decisions = retry("fk-registry decisions", backoff, transient, || fk.fetch("decisions", Some((&first, &last)))).await.map_err(fk_err)?;
-        moved += rows(&decisions);
-        pulled("fk-registry", "decisions", &decisions);
-        let linked = job::persons_with_decisions(&decisions, params, &renumber)?;
-        // The linked persons' current numbers and the old numbers that refer to them: the
-        // registers may still hold rows under an old number. Nobody else's.
-        let cohort: Vec<String> = job::request_numbers(&linked, &renumber)?;
-        tracing::info!(
-            job_id,
-            persons = linked.len(),
-            old_numbers = cohort.len() - linked.len(),
-            "persons with a decision in the years"
-        );
+        // A job for the payer statistics alone (SPEC-DECISIONS §5c) links no cohort: it pulls no
+        // decisions, persons or registrations.
+        let (decisions, cohort, persons, registrations) = if params.needs_cohort() {
+            step("decisions", 0.05, moved);
+            let last = format!("{:04}-12", params.to_year);
+            let first = format!("{:04}-01", job::FIRST_HISTORY_YEAR);
+            let decisions = retry("fk-registry decisions", backoff, transient, || fk.fetch("decisions", Some((&first, &last)))).await.map_err(fk_err)?;
+            moved += rows(&decisions);
+            pulled("fk-registry", "decisions", &decisions);
+            let linked = job::persons_with_decisions(&decisions, params, &renumber)?;
+            // The linked persons' current numbers and the old numbers that refer to them: the
+            // registers may still hold rows under an old number. Nobody else's.
+            let cohort: Vec<String> = job::request_numbers(&linked, &renumber)?;
+            tracing::info!(
+                job_id,
+                persons = linked.len(),
+                old_numbers = cohort.len() - linked.len(),
+                "persons with a decision in the years"
+            );
 
-        step("persons", 0.2, moved);
-        let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
-        moved += rows(&persons);
-        pulled("fk-registry", "persons", &persons);
-        // Registrations only for the support statistics' snapshots and the residence-time
-        // statistics' arrival dates (minimisation, SPEC §2).
-        let registrations = if params.pulls_registrations() {
-            step("registrations", 0.3, moved);
-            let r = retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None))
-                .await
-                .map_err(fk_err)?;
-            moved += rows(&r);
-            pulled("fk-registry", "registrations", &r);
-            r
+            step("persons", 0.2, moved);
+            let persons = retry("fk-registry persons", backoff, transient, || fk.fetch_persons("persons", cohort.clone(), None)).await.map_err(fk_err)?;
+            moved += rows(&persons);
+            pulled("fk-registry", "persons", &persons);
+            // Registrations only for the support statistics' snapshots and the residence-time
+            // statistics' arrival dates (minimisation, SPEC §2).
+            let registrations = if params.pulls_registrations() {
+                step("registrations", 0.3, moved);
+                let r = retry("fk-registry registrations", backoff, transient, || fk.fetch_persons("registrations", cohort.clone(), None))
+                    .await
+                    .map_err(fk_err)?;
+                moved += rows(&r);
+                pulled("fk-registry", "registrations", &r);
+                r
+            } else {
+                Vec::new()
+            };
+            (decisions, cohort, persons, registrations)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new())
         };
         let (m0, m1) = params.support_months();
         let benefits = if params.needs_benefits() {
@@ -271,10 +278,49 @@ impl Linker {
         let report = retry("fk-registry load report", backoff, transient, || async { fk.load_report().await.map_err(FlightError::from) })
             .await
             .map_err(fk_err)?;
+        if params.needs_assistance() {
+            if let Some(d) = report.datasets.iter().find(|d| d.dataset == "assistance_months") {
+                if d.source_format == "absent" {
+                    return Err(Error::BadRequest(
+                        "the personal-assistance statistics need FK's assistance_months, which fk-registry was given no extract of".into(),
+                    ));
+                }
+            }
+        }
+        // D1 CURRENT_RECIPIENT: the linked persons' rights, where FK has assistance_months.
+        let has_assistance = report.datasets.iter().any(|d| d.dataset == "assistance_months" && d.source_format != "absent");
+        let recipients = if params.needs_recipient_check() && has_assistance {
+            step("recipient_months", 0.45, moved);
+            let last = format!("{:04}-12", params.to_year);
+            let r = retry("fk-registry assistance_months", backoff, transient, || {
+                fk.fetch_persons("assistance_months", cohort.clone(), Some(("1994-01", &last)))
+            })
+            .await
+            .map_err(fk_err)?;
+            moved += rows(&r);
+            pulled("fk-registry", "assistance_months", &r);
+            Some(r)
+        } else {
+            None
+        };
         let mut inputs = fingerprints("fk-registry", report, params, false);
+        let assistance = if params.needs_assistance() {
+            step("assistance_months", 0.5, moved);
+            let (a0, a1) = params.assistance_months();
+            // Everyone with a right in the months: the payer statistics count them all.
+            let a = retry("fk-registry assistance_months", backoff, transient, || fk.fetch("assistance_months", Some((&a0, &a1))))
+                .await
+                .map_err(fk_err)?;
+            moved += rows(&a);
+            pulled("fk-registry", "assistance_months", &a);
+            Some(a)
+        } else {
+            None
+        };
+        let sos_client = || self.upstreams.client("sos-register", &self.upstreams.sos);
         let interventions = if params.needs_interventions() {
             step("interventions", 0.55, moved);
-            let sos = self.upstreams.client("sos-register", &self.upstreams.sos)?;
+            let sos = sos_client()?;
             // Only the cohort's identifiers go to Socialstyrelsen (a semi-join).
             let i = retry("sos-register interventions", backoff, transient, || {
                 sos.fetch_persons("interventions", cohort.clone(), Some((&m0, &m1)))
@@ -291,6 +337,30 @@ impl Linker {
         } else {
             None
         };
+        let municipal_pa = if params.needs_municipal_pa() {
+            step("municipal personal assistance", 0.65, moved);
+            let sos = sos_client()?;
+            let (a0, a1) = params.assistance_months();
+            // A selection by intervention: everyone's LSS personal assistance in the months,
+            // authorised for this project at the register (SPEC-DECISIONS §5c.1).
+            let project = params.project.clone();
+            let m = retry("sos-register personal assistance", backoff, transient, || {
+                sos.fetch_selection(&project, "LSS", "PERSONLIG_ASSISTANS", Some((&a0, &a1)))
+            })
+            .await
+            .map_err(sos_err)?;
+            moved += rows(&m);
+            pulled("sos-register", "interventions", &m);
+            if !params.needs_interventions() {
+                let report = retry("sos-register load report", backoff, transient, || async { sos.load_report().await.map_err(FlightError::from) })
+                    .await
+                    .map_err(sos_err)?;
+                inputs.extend(fingerprints("sos-register", report, params, true));
+            }
+            Some(m)
+        } else {
+            None
+        };
 
         step("pseudonymise", 0.75, moved);
         let key = Pseudonymiser::new(&self.master, &params.project, params.key_version)
@@ -300,7 +370,7 @@ impl Linker {
             version: key.key_id().version,
             fingerprint: key.key_id().fingerprint.clone(),
         };
-        let pulled = Pulled { changes, decisions, persons, registrations, benefits, interventions };
+        let pulled = Pulled { changes, decisions, persons, registrations, benefits, interventions, assistance, municipal_pa, recipients };
         let params_owned = params.clone();
         let tables = tokio::task::spawn_blocking(move || job::build_tables(&pulled, &params_owned, &key))
             .await
@@ -355,8 +425,9 @@ fn fingerprints(
     report
         .datasets
         .into_iter()
-        .filter(|d| sos || d.dataset != "benefit_payments" || params.needs_benefits())
-        .filter(|d| sos || d.dataset != "registrations" || params.pulls_registrations())
+        .filter(|d| sos || params.pulls_fk(&d.dataset))
+        // FK's STORE extract, when the register was not given one, is no input.
+        .filter(|d| d.dataset != "assistance_months" || d.source_format != "absent")
         .map(|d| InputFingerprint {
             service: service.to_string(),
             dataset: d.dataset,

@@ -4,8 +4,9 @@
 //!
 //! Definitions, as SQL views over a delivery (read top to bottom, D1-D10 of §5b.1):
 //!
-//! - `dd_qualifying` (D1): `ANSOKAN`/`ANMALAN`, `BIFALL`/`AVSLAG`, not a refusal changed on appeal.
-//!   (`CURRENT_RECIPIENT` needs `assistance_months`, §5c, which is not delivered yet: no rule.)
+//! - `dd_d1`, `dd_qualifying` (D1): `ANSOKAN`/`ANMALAN`, `BIFALL`/`AVSLAG`, not a refusal changed
+//!   on appeal; and, where the delivery has `recipient_months` (FK's `assistance_months`, §5c),
+//!   not a person with a right in the month before the decision month (`CURRENT_RECIPIENT`).
 //! - `dd_kept` (D2): per person, decision year and outcome the earliest qualifying decision
 //!   (ties by `decision_id`, which `decision_seq` carries through pseudonymisation). These are
 //!   "decisions" below.
@@ -31,16 +32,34 @@ pub const HISTORY_FROM: i32 = 2002;
 pub const REAPPLICATION_BASE_YEAR: i32 = 2018;
 
 /// The views, in dependency order. Independent of the decision years (statistics filter).
-pub fn views() -> Vec<(&'static str, String)> {
+/// `recipients`: the delivery has `recipient_months` (FK's `assistance_months` of the persons,
+/// the months before their applications), so D1's `CURRENT_RECIPIENT` rule applies.
+pub fn views(recipients: bool) -> Vec<(&'static str, String)> {
+    // D1, last rule, where assistance_months is delivered: an application or notification of a
+    // person who had a right to assistansersättning in the month before the decision month is a
+    // recipient's request, not a claim to the right. Months as numbers: year * 12 + month - 1.
+    let current_recipient = if recipients {
+        "SELECT d.* FROM dd_d1 d \
+         LEFT JOIN (SELECT DISTINCT pseudonym, \
+                      CAST(substr(month, 1, 4) AS INT) * 12 + CAST(substr(month, 6, 2) AS INT) - 1 AS m \
+                    FROM recipient_months) r \
+           ON r.pseudonym = d.pseudonym \
+          AND r.m = CAST(date_part('year', d.decision_date) * 12 + date_part('month', d.decision_date) - 2 AS INT) \
+         WHERE r.pseudonym IS NULL"
+            .to_string()
+    } else {
+        "SELECT * FROM dd_d1".to_string()
+    };
     vec![
         (
-            "dd_qualifying",
+            "dd_d1",
             // D1
             "SELECT *, CAST(date_part('year', decision_date) AS INT) AS decision_year FROM decisions \
              WHERE kind IN ('ANSOKAN', 'ANMALAN') AND outcome IN ('BIFALL', 'AVSLAG') \
                AND NOT (outcome = 'AVSLAG' AND changed_on_appeal)"
                 .into(),
         ),
+        ("dd_qualifying", current_recipient),
         (
             "dd_kept",
             // D2: one refusal and one grant per person and year, the first of each.
@@ -151,6 +170,7 @@ fn decision_domain(dim: &str) -> Option<&'static [&'static str]> {
             "KIND",
             "OUTCOME",
             "NOT_CHANGED_ON_APPEAL",
+            "CURRENT_RECIPIENT",
             "ONE_PER_YEAR",
             "NO_PERSON",
             "HISTORY_BEFORE_2002",
@@ -252,7 +272,7 @@ fn decision_flow_sql(from: i32, to: i32) -> String {
     // Decisions dated in the years, and how many remain after each rule, cumulatively. A decision
     // is one unit (its keyed reference), the same unit as in cohort_flow and the Y/D statistics.
     let y = years(from, to);
-    let raw = format!("(SELECT *, CAST(date_part('year', decision_date) AS INT) AS decision_year FROM decisions) d");
+    let raw = "(SELECT *, CAST(date_part('year', decision_date) AS INT) AS decision_year FROM decisions) d".to_string();
     let step = |rule: &str, cond: &str| {
         format!(
             "SELECT d.pseudonym || '#' || d.decision_ref AS unit, CAST(d.decision_year AS VARCHAR) AS decision_year, '{rule}' AS rule \
@@ -266,7 +286,8 @@ fn decision_flow_sql(from: i32, to: i32) -> String {
         step("DECISIONS", "true"),
         step("KIND", "d.kind IN ('ANSOKAN', 'ANMALAN')"),
         step("OUTCOME", "d.kind IN ('ANSOKAN', 'ANMALAN') AND d.outcome IN ('BIFALL', 'AVSLAG')"),
-        format!("SELECT pseudonym || '#' || decision_ref, CAST(decision_year AS VARCHAR), 'NOT_CHANGED_ON_APPEAL' FROM dd_qualifying WHERE {y}"),
+        format!("SELECT pseudonym || '#' || decision_ref, CAST(decision_year AS VARCHAR), 'NOT_CHANGED_ON_APPEAL' FROM dd_d1 WHERE {y}"),
+        format!("SELECT pseudonym || '#' || decision_ref, CAST(decision_year AS VARCHAR), 'CURRENT_RECIPIENT' FROM dd_qualifying WHERE {y}"),
         format!("SELECT pseudonym || '#' || decision_ref, CAST(decision_year AS VARCHAR), 'ONE_PER_YEAR' FROM dd_kept WHERE {y}"),
         kept("NO_PERSON", "true"),
         kept("HISTORY_BEFORE_2002", &format!("decision_year >= {HISTORY_FROM} AND NOT history_before_2002")),
@@ -384,10 +405,11 @@ pub const DECISION_FLOW: Statistic = Statistic {
     id: "decision_flow",
     doc: "How many decisions dated in the years remain after each rule of SPEC-DECISIONS §5b.1, cumulatively, by decision \
           year: DECISIONS (all), KIND (application or notification), OUTCOME (granted or refused), NOT_CHANGED_ON_APPEAL (D1: \
-          qualifying), ONE_PER_YEAR (D2: the first refusal and the first grant per person and year), NO_PERSON (D4: with an \
+          qualifying but for the last rule), CURRENT_RECIPIENT (D1: not a person with a right to assistansersättning in the \
+          month before the decision month; where the delivery has assistance_months for the persons, else it drops nothing), \
+          ONE_PER_YEAR (D2: the first refusal and the first grant per person and year), NO_PERSON (D4: with an \
           accepted persons row; these are the published decisions), then for T31-T46 HISTORY_BEFORE_2002 (D8: no qualifying \
-          decision before 2002) and AFTER_GRANT (D8: the nearest earlier decision was not a grant). n only (decisions). \
-          CURRENT_RECIPIENT needs assistance_months (§5c) and is not applied.",
+          decision before 2002) and AFTER_GRANT (D8: the nearest earlier decision was not a grant). n only (decisions).",
     report_tables: "method",
     fixed: &["rule"],
     always: &["decision_year"],

@@ -30,6 +30,9 @@ pub struct Engine {
     ctx: SessionContext,
     years: Years,
     families: Vec<Family>,
+    /// Whether the years are the delivery's own (its whole range): the payer statistics are
+    /// computed only there (see [`Engine::covers`]).
+    whole_range: bool,
     /// Units (pseudonyms, decisions) as coordinates shared by every statistic of this session.
     universe: std::sync::Mutex<stats::Universe>,
 }
@@ -44,7 +47,10 @@ impl Engine {
     pub async fn new(delivery: &Delivery, years: Years) -> Result<Self> {
         // The families of statistics the delivery was linked for: those whose tables it has.
         let families: Vec<Family> =
-            [Family::Support, Family::Decisions, Family::Residence].into_iter().filter(|f| f.tables().iter().all(|t| delivery.has(t))).collect();
+            [Family::Support, Family::Decisions, Family::Residence, Family::Assistance, Family::Payer]
+                .into_iter()
+                .filter(|f| f.tables().iter().all(|t| delivery.has(t)))
+                .collect();
         if families.is_empty() {
             let missing = Family::Decisions.tables().iter().find(|t| !delivery.has(t)).copied().unwrap_or("decisions");
             return Err(Error::Delivery { id: delivery.manifest.delivery_id.clone(), problem: format!("has no {missing} table") });
@@ -65,20 +71,28 @@ impl Engine {
             views.extend(crate::definitions::views(years.from, years.to));
         }
         if families.contains(&Family::Decisions) {
-            views.extend(crate::decisions::views());
+            views.extend(crate::decisions::views(delivery.has("recipient_months")));
         }
         if families.contains(&Family::Residence) {
             views.extend(crate::decisions::residence_views());
         }
+        if families.contains(&Family::Assistance) {
+            views.extend(crate::assistance::views(families.contains(&Family::Payer)));
+        }
         for (name, sql) in views {
             ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
         }
-        Ok(Engine { ctx, years, families, universe: Default::default() })
+        let whole_range = delivery.manifest.years().is_none_or(|(a, b)| (a, b) == (years.from, years.to));
+        Ok(Engine { ctx, years, families, whole_range, universe: Default::default() })
     }
 
-    /// Whether the delivery has what a statistic reads.
+    /// Whether the delivery has what a statistic reads. The payer statistics (SPEC-DECISIONS
+    /// §5c) count months, and a month's cell is the same in every range of years that holds it:
+    /// they are released with the delivery's whole range of years only, where every month is
+    /// (a sub-range would repeat its cells, and the release family of every sub-range would
+    /// compute them once per range).
     pub fn covers(&self, stat: &Statistic) -> bool {
-        self.families.contains(&stat.family)
+        self.families.contains(&stat.family) && (self.whole_range || !matches!(stat.family, Family::Assistance | Family::Payer))
     }
 
     /// The statistics of the catalogue this delivery can answer, in catalogue order.
@@ -89,6 +103,13 @@ impl Engine {
     /// Compute one statistic (before disclosure control). A statistic the delivery was not
     /// linked for is an error, never zeros (SPEC §6).
     pub async fn compute(&self, stat: &'static Statistic) -> Result<Table> {
+        if self.families.contains(&stat.family) && !self.covers(stat) {
+            return Err(Error::Precondition(format!(
+                "statistic {} counts months: it is released for the delivery's whole years only (ask for them), \
+                 where each month is one cell",
+                stat.id
+            )));
+        }
         if !self.covers(stat) {
             return Err(Error::Precondition(format!(
                 "statistic {} reads {}, which this delivery was not linked for (link a delivery for it)",
@@ -97,12 +118,21 @@ impl Engine {
             )));
         }
         let batches = self.ctx.sql(&(stat.sql)(self.years.from, self.years.to)).await?.collect().await?;
-        let cells = {
+        let (cells, measure) = {
             let mut universe = self.universe.lock().map_err(|_| Error::BadRequest("engine state poisoned".into()))?;
-            stats::finest(&batches, &stat.cell_dims(), &mut universe)?
+            let cells = stats::finest(&batches, &stat.cell_dims(), &mut universe)?;
+            let measure = match crate::assistance::mean_column(stat.id) {
+                Some(_) => Some(crate::assistance::measures(&batches, &mut universe)?),
+                None => None,
+            };
+            (cells, measure)
         };
         let years: Vec<String> = (self.years.from..=self.years.to).map(|y| y.to_string()).collect();
-        Ok(stats::cube(stat, &cells, &years))
+        let mut table = stats::cube(stat, &cells, &years);
+        if let Some(measure) = measure {
+            crate::assistance::attach_means(stat, &mut table, &measure);
+        }
+        Ok(table)
     }
 
     /// Compute every statistic of the catalogue the delivery covers (one release).

@@ -52,7 +52,9 @@ pub struct Spec {
     /// The sheet name of a method sheet (tables and figures are named `Tabell NN` / `Figur NN`).
     pub name: &'static str,
     /// The report's title; `{Y}` is the release's decision years, `{Y12}` / `{Y18}` the years
-    /// from 2012 / 2018, `{R}` the regression years (2018–2022 within the release's years).
+    /// from 2012 / 2018, `{R}` the regression years (2018–2022 within the release's years), `{P}`
+    /// the months' years of the personal-assistance statistics (from 2014), `{PY}` the years of
+    /// `pa_by_payer` (2014–2023).
     pub title: &'static str,
     pub stat: &'static str,
     /// The breakdown's dimensions: a row belongs to it when these are set (`TOTAL` unless a row,
@@ -555,6 +557,26 @@ pub fn specs() -> Vec<Spec> {
             .total()
             .note(REFUSAL_NOTE),
     );
+    // Personal assistance by payer (SPEC-DECISIONS §5c, Vårdföretagarna's monthly report).
+    out.push(
+        m("Assistans efter huvudman", "pa_by_payer", "Personer med personlig assistans i december efter huvudman, år {PY}. Antal")
+            .only("payer", &["FK", "KOMMUN", "BOTH", "TOTAL"])
+            .rows(&["payer"])
+            .cols(&["year"])
+            .note("Försäkringskassan: rätt till assistansersättning i månaden. Kommunen: verkställd personlig assistans enligt LSS och inte assistansersättning samma månad. Båda räknas under Försäkringskassan."),
+    );
+    out.push(
+        m("Assistans och utförare", "fk_recipients_by_provider", "Mottagare av assistansersättning efter utförarkategori, per månad {P}. Procent")
+            .rows(&["month"])
+            .cols(&["provider_category"])
+            .share()
+            .total(),
+    );
+    out.push(
+        m("Beviljade timmar", "fk_hours_per_recipient", "Mottagare av assistansersättning och beviljade timmar per vecka (medel), per månad {P}")
+            .rows(&["month", "mean_hours_week"])
+            .note("Medelvärdet redovisas när antalet mottagare är publicerat och minst 50 (- annars)."),
+    );
     // Method sheets: the statistics the report gives in its text or method chapter.
     out.push(m("Urval av populationen", "cohort_flow", "Hur många som återstår efter varje urvalssteg (SPEC §4), efter beslutsår").rows(&["rule"]).cols(&["decision_year"]));
     out.push(m("Urval av besluten", "decision_flow", "Hur många beslut som återstår efter varje urvalssteg (SPEC-DECISIONS §5b.1), efter beslutsår").rows(&["rule"]).cols(&["decision_year"]));
@@ -646,6 +668,8 @@ fn fill(title: &str, years: Years) -> String {
         .replace("{Y12}", &span(years.from.max(2012), years.to))
         .replace("{Y18}", &span(years.from.max(2018), years.to))
         .replace("{R}", &span(years.from.max(2018), years.to.min(2022)))
+        .replace("{PY}", &span(years.from.max(crate::assistance::PAYER_YEARS.0), years.to.min(crate::assistance::PAYER_YEARS.1)))
+        .replace("{P}", &span(years.from.max(crate::assistance::FIRST_MONTH_YEAR), years.to))
         .replace("{Y}", &span(years.from, years.to))
 }
 
@@ -688,6 +712,8 @@ fn selects(stat: &Statistic, spec: &Spec, dims: &[&str], values: &[String]) -> b
             if !allowed.contains(&v) {
                 return false;
             }
+        } else if crate::assistance::mean_column(stat.id) == Some(*d) {
+            // A measure beside the count (empty where it is not released), not a dimension.
         } else if spec.rows.contains(d) || spec.cols.contains(d) {
             if v.is_empty() || (*d == "lss_group" && v == "NONE") {
                 return false;
@@ -849,6 +875,13 @@ pub fn sheet(spec: &Spec, t: &ReleasedTable, years: Years) -> Option<Sheet> {
         }
     };
     let levels = data_cols.iter().map(Vec::len).max().unwrap_or(0);
+    if levels == 0 && !figure {
+        // No column dimension: one value column, the count.
+        let mut row: Vec<Cell> = row_names.iter().map(|d| Cell::Text(dim_label(d).to_string())).collect();
+        row.resize(label_cols, Cell::Blank);
+        row.push(Cell::Text("Antal".into()));
+        header.push(row);
+    }
     for level in 0..levels {
         let mut row: Vec<Cell> = vec![Cell::Blank; label_cols];
         if level + 1 == levels && !figure {
@@ -865,8 +898,18 @@ pub fn sheet(spec: &Spec, t: &ReleasedTable, years: Years) -> Option<Sheet> {
         header.push(row);
     }
     let mut body = Vec::new();
+    // A measure among the row dimensions (the mean hours of fk_hours_per_recipient) is a number.
+    let measure_at = crate::assistance::mean_column(stat.id).and_then(|m| row_names.iter().position(|d| *d == m));
     for (rk, l) in row_keys.iter().zip(labels) {
-        let mut row: Vec<Cell> = l.into_iter().map(Cell::Text).collect();
+        let mut row: Vec<Cell> = l
+            .into_iter()
+            .enumerate()
+            .map(|(j, text)| match (Some(j) == measure_at, text.parse::<f64>()) {
+                (true, Ok(v)) => Cell::Dec(v),
+                (true, Err(_)) => Cell::NoShare,
+                _ => Cell::Text(text),
+            })
+            .collect();
         if spec.measure == Measure::Ranked {
             let r = cells.get(&(rk.clone(), vec![]))?;
             row.push(Cell::Text(ranked_label(stat, dims, &r.values)));

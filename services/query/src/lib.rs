@@ -2,6 +2,7 @@
 //! deliveries, disclosure control, and production outputs. It only ever reads the query side's
 //! store; it never sees a personnummer.
 
+pub mod assistance;
 pub mod bounds;
 pub mod cli;
 pub mod decisions;

@@ -55,9 +55,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("RunProduction")?
                 .into_inner();
+            // The headline tables among the statistics this delivery was linked for (those the
+            // run wrote a file of).
             let mut tables = Vec::new();
-            for id in ["interventions_before_after", "other_support_before", "municipal_support_before_after"] {
-                tables.push(fetch(channel.clone(), id, &r.delivery_id, from_year, to_year).await?);
+            for id in ["interventions_before_after", "other_support_before", "municipal_support_before_after", "pa_by_payer"] {
+                let name = format!("{id}.csv");
+                if r.files.iter().any(|f| *f == name || f.ends_with(&format!("/{name}"))) {
+                    tables.push(fetch(channel.clone(), id, &r.delivery_id, from_year, to_year).await?);
+                }
             }
             print_headlines(&tables);
             println!("\nrun {} on delivery {}: {} files in OUT_DIR/{} (and the newest run at the top of OUT_DIR)", r.run_id, r.delivery_id, r.files.len(), r.run_dir);
@@ -108,6 +113,34 @@ fn share(r: Option<&Released>) -> String {
 /// `*` for a suppressed count, `-` for a share not released.
 fn print_headlines(tables: &[ReleasedTable]) {
     let table = |id: &str| tables.iter().find(|t| t.statistic == id).ok_or(());
+    if let Ok(t) = table("pa_by_payer") {
+        println!("\nPersonal assistance by payer in December (SPEC-DECISIONS §5c): persons; index 2014 = 100 where both counts are published");
+        println!("  {:<6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}", "year", "FK", "KOMMUN", "BOTH", "TOTAL", "FK index", "KOM index");
+        let n = |y: &str, p: &str| row(t, &[("year", y), ("payer", p)]).and_then(|r| r.n);
+        let shown = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "*".into());
+        let years: Vec<String> = t.rows.iter().map(|r| r.values[0].clone()).fold(Vec::new(), |mut v, y| {
+            if !v.contains(&y) {
+                v.push(y);
+            }
+            v
+        });
+        for y in &years {
+            let index = |p: &str| match (n(y, p), n("2014", p)) {
+                (Some(a), Some(b)) if b > 0 => format!("{:.0}", 100.0 * a as f64 / b as f64),
+                _ => "-".into(),
+            };
+            println!(
+                "  {:<6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
+                y,
+                shown(n(y, "FK")),
+                shown(n(y, "KOMMUN")),
+                shown(n(y, "BOTH")),
+                shown(n(y, "TOTAL")),
+                index("FK"),
+                index("KOMMUN")
+            );
+        }
+    }
     let Ok(iba) = table("interventions_before_after") else { return };
     for (table, group, label) in [("4", "BARN", "children"), ("10", "VUXNA", "adults")] {
         println!("\nTable {table} equivalent: share of {label} with LSS / SoL interventions (distinct persons), %");

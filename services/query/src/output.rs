@@ -172,7 +172,16 @@ pub struct Release {
 
 impl Release {
     pub fn table(&self, id: &str) -> Result<&ReleasedTable> {
-        self.tables.iter().find(|t| t.statistic == id).ok_or_else(|| Error::NotFound(format!("no statistic `{id}`")))
+        let stat = stats::find(id)?;
+        self.tables.iter().find(|t| t.statistic == id).ok_or_else(|| {
+            Error::Precondition(match stat.family {
+                stats::Family::Assistance | stats::Family::Payer => format!(
+                    "statistic {id} is not in this release: it counts months and is released with its delivery's whole \
+                     years only, and only from a delivery linked for it (ask for the delivery's years)"
+                ),
+                _ => format!("statistic {id} is not in this release: its delivery was not linked for it (link a delivery for it)"),
+            })
+        })
     }
 }
 
@@ -406,6 +415,7 @@ fn ranked(tables: Vec<Table>, released: Vec<Vec<Released>>) -> Result<Vec<Releas
         .map(|(t, rows)| {
             let stat = stats::find(t.statistic)?;
             let rows = stats::rank_released(stat, &t.dims, rows);
+            let rows = crate::assistance::release_means(stat, &t.dims, rows);
             Ok(ReleasedTable { statistic: t.statistic, dims: t.dims, rows })
         })
         .collect()

@@ -81,6 +81,11 @@ pub enum Family {
     /// SPEC-DECISIONS D11: decision statistics by residence time (also the arrival dates of the
     /// persons born abroad).
     Residence,
+    /// SPEC-DECISIONS §5c: FK's recipients of assistansersättning (everyone's `assistance`).
+    Assistance,
+    /// SPEC-DECISIONS §5c: personal assistance by payer (also everyone's municipal personal
+    /// assistance, `municipal_pa`).
+    Payer,
 }
 
 impl Family {
@@ -90,6 +95,8 @@ impl Family {
             Family::Support => &["persons", "registered", "decisions", "benefits", "interventions"],
             Family::Decisions => &["persons", "decisions"],
             Family::Residence => &["persons", "decisions", "arrivals"],
+            Family::Assistance => &["assistance"],
+            Family::Payer => &["assistance", "municipal_pa"],
         }
     }
 }
@@ -169,6 +176,9 @@ impl Statistic {
         if self.top.is_some() {
             let at = dims.len() - self.category.len();
             dims.insert(at, "rank");
+        }
+        if let Some(mean) = crate::assistance::mean_column(self.id) {
+            dims.push(mean);
         }
         dims
     }
@@ -518,6 +528,9 @@ pub const CATALOGUE: &[Statistic] = &[
     crate::decisions::REFUSAL_REGRESSION,
     crate::decisions::REFUSAL_BY_RESIDENCE_TIME,
     crate::decisions::REFUSAL_REASONS_BY_RESIDENCE_TIME,
+    crate::assistance::PA_BY_PAYER,
+    crate::assistance::FK_RECIPIENTS_BY_PROVIDER,
+    crate::assistance::FK_HOURS_PER_RECIPIENT,
 ];
 
 pub fn find(id: &str) -> Result<&'static Statistic> {
@@ -625,6 +638,8 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     let values_of = |dim: &str| -> Vec<String> {
         if dim == "decision_year" {
             years.to_vec()
+        } else if let Some(values) = crate::assistance::calendar_values(dim, years) {
+            values
         } else {
             stat.values(dim).iter().map(|s| s.to_string()).collect()
         }

@@ -79,8 +79,22 @@ impl RegistryClient {
         dataset: &str,
         range: Option<(&str, &str)>,
     ) -> Result<arrow_flight::decode::FlightRecordBatchStream, FlightError> {
-        let ticket = pb::DatasetTicket { dataset: dataset.to_string(), range: month_range(range) };
+        let ticket = pb::DatasetTicket { dataset: dataset.to_string(), range: month_range(range), selection: None };
         self.flight().do_get(Ticket::new(ticket.encode_to_vec())).await
+    }
+
+    /// A selection by intervention (SPEC-DECISIONS §5c.1): the rows of `(law, intervention)` in
+    /// `interventions` for everyone who has it, within the months, for linkage `project`.
+    pub async fn fetch_selection(
+        &self,
+        project: &str,
+        law: &str,
+        intervention: &str,
+        range: Option<(&str, &str)>,
+    ) -> Result<Vec<RecordBatch>, FlightError> {
+        let selection = pb::InterventionSelection { project: project.to_string(), law: law.to_string(), intervention: intervention.to_string() };
+        let ticket = pb::DatasetTicket { dataset: "interventions".into(), range: month_range(range), selection: Some(selection) };
+        self.flight().do_get(Ticket::new(ticket.encode_to_vec())).await?.try_collect().await
     }
 
     /// The rows of `dataset` for exactly these persons (any accepted printed form), via the

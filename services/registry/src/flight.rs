@@ -5,7 +5,8 @@
 //!   dataset).
 //! - `GetFlightInfo` / `GetSchema`: descriptor `PATH [dataset]`, or `CMD` = protobuf
 //!   `DatasetTicket` (dataset + month range).
-//! - `DoGet`: ticket = protobuf `DatasetTicket`.
+//! - `DoGet`: ticket = protobuf `DatasetTicket`; with a `selection`, only the rows of one
+//!   intervention, for the linkage projects the register authorises (SPEC-DECISIONS §5c.1).
 //! - `DoExchange`: first message's descriptor `CMD` = protobuf `PersonFilterCommand`; the client
 //!   streams batches with a Utf8 `personnummer` column, closes its side, and receives the rows
 //!   of exactly those persons (a semi-join).
@@ -43,11 +44,32 @@ pub struct RegistryFlight {
     service: &'static str,
     store: Arc<RegistryStore>,
     access: Access,
+    /// Linkage projects authorised for a selection by intervention.
+    selection_projects: Arc<Vec<String>>,
 }
 
 impl RegistryFlight {
     pub fn new(service: &'static str, store: Arc<RegistryStore>, access: Access) -> Self {
-        RegistryFlight { service, store, access }
+        RegistryFlight { service, store, access, selection_projects: Arc::new(Vec::new()) }
+    }
+
+    /// Authorise these linkage projects for selections by intervention (none by default).
+    pub fn with_selection_projects(mut self, projects: Vec<String>) -> Self {
+        self.selection_projects = Arc::new(projects);
+        self
+    }
+
+    /// The rows of a selection by intervention, for an authorised project only.
+    fn select(&self, dataset: &str, range: MonthRange, sel: &pb::InterventionSelection) -> Result<(SchemaRef, Vec<RecordBatch>), Status> {
+        if sel.project.is_empty() {
+            return Err(Status::invalid_argument("a selection by intervention names its linkage project"));
+        }
+        if !self.selection_projects.contains(&sel.project) {
+            return Err(Status::permission_denied(
+                "this linkage project is not authorised for a selection by intervention at this register",
+            ));
+        }
+        Ok(self.store.select_intervention(dataset, &sel.law, &sel.intervention, range)?)
     }
 
     fn info(&self, name: &str, range: MonthRange, ticket: pb::DatasetTicket) -> Result<FlightInfo, Status> {
@@ -67,7 +89,7 @@ impl RegistryFlight {
     fn resolve(desc: &FlightDescriptor) -> Result<(String, MonthRange, pb::DatasetTicket), Status> {
         let ticket = match desc.r#type() {
             arrow_flight::flight_descriptor::DescriptorType::Path => match desc.path.as_slice() {
-                [name] => pb::DatasetTicket { dataset: name.clone(), range: None },
+                [name] => pb::DatasetTicket { dataset: name.clone(), range: None, selection: None },
                 _ => return Err(Status::invalid_argument("descriptor path must be exactly [dataset]")),
             },
             arrow_flight::flight_descriptor::DescriptorType::Cmd => pb::DatasetTicket::decode(desc.cmd.as_ref())
@@ -126,7 +148,7 @@ impl FlightService for RegistryFlight {
             .into_iter()
             .map(|i| {
                 let name = i.dataset.name().to_string();
-                self.info(&name, MonthRange::default(), pb::DatasetTicket { dataset: name.clone(), range: None })
+                self.info(&name, MonthRange::default(), pb::DatasetTicket { dataset: name.clone(), range: None, selection: None })
             })
             .collect::<Vec<_>>();
         Ok(Response::new(stream::iter(infos).boxed()))
@@ -169,10 +191,16 @@ impl FlightService for RegistryFlight {
         let ticket = pb::DatasetTicket::decode(request.get_ref().ticket.as_ref())
             .map_err(|_| Status::invalid_argument("ticket is not a DatasetTicket"))?;
         let range = range_of(ticket.range.as_ref())?;
-        let (schema, batches) = self.store.scan(&ticket.dataset, range)?;
+        let (schema, batches) = match &ticket.selection {
+            Some(sel) => self.select(&ticket.dataset, range, sel)?,
+            None => self.store.scan(&ticket.dataset, range)?,
+        };
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         tracing::Span::current().record("dataset", ticket.dataset.as_str()).record("rows", rows);
-        tracing::info!("streaming dataset");
+        match &ticket.selection {
+            Some(sel) => tracing::info!(project = %sel.project, law = %sel.law, intervention = %sel.intervention, "streaming a selection by intervention"),
+            None => tracing::info!("streaming dataset"),
+        }
         regstat_server::metrics::rows(self.service, &ticket.dataset, "served", rows as u64);
         Ok(Response::new(encode(schema, batches)))
     }

@@ -36,6 +36,11 @@ pub struct RegistryArgs {
     /// extract file's date.
     #[arg(long, env = "REGISTRY_REFERENCE_DATE")]
     pub reference_date: Option<NaiveDate>,
+    /// Linkage projects authorised for a selection by intervention (comma-separated; none by
+    /// default): the rows of one intervention for everyone who has it, e.g. Socialstyrelsen's
+    /// personal-assistance months for the payer statistics (SPEC-DECISIONS §5c.1).
+    #[arg(long, env = "REGISTRY_SELECTION_PROJECTS", value_delimiter = ',')]
+    pub selection_projects: Vec<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -52,6 +57,8 @@ pub struct RegistryConfig {
     /// Allow whole-dataset streams (`DoGet`) of person-level data; otherwise only the
     /// person-filter exchange answers.
     pub full_export: bool,
+    /// Linkage projects authorised for a selection by intervention (SPEC-DECISIONS §5c.1).
+    pub selection_projects: Vec<String>,
     /// `None` = plain text (development only).
     pub tls: Option<TlsMaterial>,
     pub access: Access,
@@ -79,6 +86,7 @@ impl RegistryConfig {
             state: args.state,
             load: LoadOptions { reference_date: args.reference_date, format: args.format, ..LoadOptions::default() },
             full_export,
+            selection_projects: args.selection_projects.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
             tls,
             access,
         })
@@ -148,7 +156,8 @@ pub async fn build_with_store(config: RegistryConfig, store: Arc<RegistryStore>)
 impl RegistryServer {
     /// Serve Flight, RegistryAdmin, health and reflection until `shutdown` resolves.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), ServeError> {
-        let flight = crate::flight::RegistryFlight::new(self.config.service, self.store.clone(), self.config.access.clone());
+        let flight = crate::flight::RegistryFlight::new(self.config.service, self.store.clone(), self.config.access.clone())
+            .with_selection_projects(self.config.selection_projects.clone());
         let admin = AdminService::new(self.config.service, self.store.clone(), self.config.access.clone());
         let mut builder = regstat_server::server_builder(self.config.service);
         if let Some(tls) = &self.config.tls {

@@ -183,6 +183,40 @@ impl RegistryStore {
         Ok((d.schema.clone(), batches))
     }
 
+    /// The rows of one intervention `(law, code)` for everyone who has it, within `range` (a
+    /// selection by intervention, SPEC-DECISIONS §5c.1). Answered whether or not whole-dataset
+    /// streams are allowed: the caller's authorisation is checked by the adapter, per project.
+    pub fn select_intervention(&self, name: &str, law: &str, code: &str, range: MonthRange) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let d = self.dataset(name)?;
+        if d.dataset != Dataset::Interventions {
+            return Err(Error::BadRequest(format!("a selection by intervention applies to `interventions`, not `{name}`")));
+        }
+        if !regstat_contract::codes::is_intervention(law, code) {
+            return Err(Error::BadRequest("the selection's (law, intervention) is not in the intervention list".into()));
+        }
+        let mut out = Vec::new();
+        for batch in &d.batches {
+            let column = |c: &str| {
+                batch
+                    .column_by_name(c)
+                    .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
+                    .ok_or_else(|| Error::Internal(format!("column {c} missing")))
+            };
+            let mask = and(
+                &arrow::compute::kernels::cmp::eq(&column("law")?, &StringArray::new_scalar(law))?,
+                &arrow::compute::kernels::cmp::eq(&column("intervention")?, &StringArray::new_scalar(code))?,
+            )?;
+            if mask.true_count() == 0 {
+                continue;
+            }
+            let picked = Self::restrict(d.dataset, &filter_record_batch(batch, &mask)?, range)?;
+            if picked.num_rows() > 0 {
+                out.push(picked);
+            }
+        }
+        Ok((d.schema.clone(), out))
+    }
+
     /// Number of rows `scan` would return, without the export check (for FlightInfo).
     pub fn count(&self, name: &str, range: MonthRange) -> Result<usize> {
         let d = self.dataset(name)?;

@@ -39,6 +39,7 @@ pub fn test_config(extracts: &std::path::Path, state: &std::path::Path) -> Regis
         state: state.to_path_buf(),
         load: regstat_contract::LoadOptions::default(),
         full_export: false,
+        selection_projects: Vec::new(),
         tls: None,
         access: regstat_server::Access::allow_all(),
     }

@@ -109,3 +109,11 @@ pub async fn link(dir: &Path, fk: std::net::SocketAddr, sos: std::net::SocketAdd
     assert_eq!(r.state, pb::JobState::Succeeded as i32, "{}", r.error);
     regstat_query::delivery::Delivery::open(&dir.join("query"), &r.delivery_id).expect("delivery")
 }
+
+/// The statistics a cohort delivery (one linked without the payer statistics of SPEC-DECISIONS
+/// §5c, which count everyone with personal assistance) produces.
+#[allow(dead_code)]
+pub fn cohort_statistics() -> Vec<&'static regstat_query::stats::Statistic> {
+    use regstat_query::stats::Family;
+    regstat_query::stats::CATALOGUE.iter().filter(|s| !matches!(s.family, Family::Assistance | Family::Payer)).collect()
+}

@@ -479,3 +479,153 @@ pub const SOL_MIX_ADULT: [f64; 11] = [
 ];
 /// **Assumption.** As [`SOL_MIX_ADULT`] for children (contact family, contact person, relief).
 pub const SOL_MIX_CHILD: [f64; 11] = [0.05, 0.0, 0.0, 0.0, 0.0, 0.30, 0.40, 0.05, 0.20, 0.20, 0.0];
+
+// ---------------------------------------------------------------------------------------------
+// Personal assistance by payer (SPEC-DECISIONS §5c; seed `seeds/001_76d4121752cd145a.txt`,
+// figures F01–F54 of `reference/seed2_figures.csv`)
+// ---------------------------------------------------------------------------------------------
+
+/// First month of `assistance_months` and of the municipal PA added for §5c (2014-01), as a
+/// month number `year · 12 + month − 1`.
+pub const PA_FIRST_MONTH: i32 = 2014 * 12;
+/// Months of `assistance_months`: 2014-01 to 2024-12 (F10–F16 are about May 2024).
+pub const PA_FK_MONTHS: usize = 11 * 12;
+/// Months of the municipal PA added for §5c: 2014-01 to 2023-12 (the series of F03–F05).
+pub const PA_MUNICIPAL_MONTHS: usize = 10 * 12;
+
+/// Recipients of assistansersättning (FK) per month, national volume, as anchors
+/// `(year, month, persons)`, linear in between. December 2014 = 16 200 (F06, F18); December
+/// 2023 = 13 320, between F07 (13 300) and F19 (13 000, December), so that May 2023 = 13 337 and
+/// May 2024 = 13 308 (F10, F11: −29) follow without a rise; the series falls every year
+/// ("succesivt minskat", F06–F08: nearly −20 %), most in 2017 (F25: nearly 1 200 rights ended,
+/// against about 800 in other years, F24). **Assumption**: the intermediate Decembers, December
+/// 2013 and December 2024.
+pub const FK_RECIPIENTS: [(i32, u32, f64); 15] = [
+    (2013, 12, 16_600.0),
+    (2014, 12, 16_200.0),
+    (2015, 12, 15_800.0),
+    (2016, 12, 15_400.0),
+    (2017, 12, 14_900.0),
+    (2018, 12, 14_550.0),
+    (2019, 12, 14_200.0),
+    (2020, 12, 13_880.0),
+    (2021, 12, 13_600.0),
+    (2022, 12, 13_420.0),
+    (2023, 5, 13_337.0),
+    (2023, 12, 13_320.0),
+    (2024, 5, 13_308.0),
+    (2024, 12, 13_290.0),
+    (2025, 1, 13_288.0),
+];
+
+/// Persons with executed LSS personlig assistans from the municipality and no assistansersättning
+/// (§5c.2 C2), per month, national volume, anchors as [`FK_RECIPIENTS`]: 4 100 in 2014 (F03),
+/// the maximum 5 300 in 2020 (F05), 4 700 in 2023 (F04; F09: "drygt 10 procent" more than 2014).
+/// **Assumption**: a straight rise to 2020 and fall after it, December 2013.
+pub const MUNICIPAL_PA: [(i32, u32, f64); 12] = [
+    (2013, 12, 4_050.0),
+    (2014, 12, 4_100.0),
+    (2015, 12, 4_300.0),
+    (2016, 12, 4_500.0),
+    (2017, 12, 4_700.0),
+    (2018, 12, 4_900.0),
+    (2019, 12, 5_100.0),
+    (2020, 12, 5_300.0),
+    (2021, 12, 5_100.0),
+    (2022, 12, 4_900.0),
+    (2023, 12, 4_700.0),
+    (2024, 1, 4_690.0),
+];
+
+/// Mean granted hours per week of the month's FK recipients, anchors as [`FK_RECIPIENTS`]:
+/// 135.0 in May 2024, +2.0 on May 2023 (F15, F16); +8 % from 2014 to 2023 (F39), hence about
+/// 123 in 2014. **Assumption**: linear in between, and the slope of 2023–24 through 2024.
+pub const FK_MEAN_HOURS: [(i32, u32, f64); 4] = [
+    (2014, 1, 122.5),
+    (2023, 5, 133.0),
+    (2024, 5, 135.0),
+    (2024, 12, 136.2),
+];
+
+/// Share of the month's FK recipients whose main provider is private, anchors as
+/// [`FK_RECIPIENTS`]: 73 % in May 2024 (F13, F14: 9 446 of 13 308). Before that the private
+/// providers' share of the assistants (F48, F49: 63 % in 2015, 72 % in 2023) stands in for it.
+pub const FK_PRIVATE_SHARE: [(i32, u32, f64); 5] = [
+    (2014, 1, 0.620),
+    (2015, 12, 0.630),
+    (2023, 12, 0.720),
+    (2024, 5, 0.730),
+    (2024, 12, 0.735),
+];
+
+/// **Assumption** (FK's statistics on *utförare* report the municipalities as the second largest
+/// category, then cooperatives and the recipient as own employer): shares of the FK recipients
+/// with a cooperative, an own-employer and an unknown (null) provider. The municipality has the
+/// rest: about 18 % in May 2024.
+pub const FK_PROVIDER_TAIL: [(&str, f64); 3] = [("KOOPERATIV", 0.045), ("EGEN", 0.025), ("", 0.02)];
+
+/// **Assumption.** Granted hours per week of a recipient relative to the others: `20.5 + 147.5 ·
+/// Beta(a, b)` before the month's common factor (which sets the mean, [`FK_MEAN_HOURS`]); the
+/// right needs more than 20 hours of basic needs (Bilaga 1 of the first seed), and many
+/// recipients have help around the clock (168 h, the contract's ceiling). Rounded to 0.5 h.
+pub const FK_HOURS_BETA: (f64, f64) = (2.6, 1.0);
+
+/// Annual probability that an applicant's right ends for another reason than death or leaving
+/// the country: F24 (around 800 ended rights a year) of which 66–75 % by death (F22, F23), i.e.
+/// about 250 of some 15 000 recipients. **Calibrated** as a rate.
+pub const FK_LOSS_RATE: f64 = 0.015;
+
+/// **Assumption.** Candidates for the national stock of long-standing FK recipients (granted
+/// before 2002, so without a decision in the register, or granted in 2023–24 after the register
+/// ends): about 1.5 times the stock needed, drawn from the general population in proportion to
+/// the weight [`fk_stock_weight`] of their birth year.
+pub const FK_STOCK_CANDIDATES: u64 = 26_000;
+
+/// **Assumption.** Weight of a birth year among long-standing FK recipients: the need must have
+/// arisen before 65 and the right been granted before 2002 (register), so aged about 13–70 in
+/// 2014, fewer of the oldest; men slightly more often (about 53 % of FK's recipients are men).
+pub fn fk_stock_weight(birth_year: i32, sex: usize) -> f64 {
+    let age = 2014 - birth_year;
+    let w = match age {
+        13..=70 => 1.0,
+        71..=85 => (85 - age) as f64 / 15.0,
+        _ => 0.0,
+    };
+    w * if sex == 1 { 1.06 } else { 0.94 }
+}
+
+/// **Assumption.** Candidates for municipal PA without assistansersättning; see
+/// [`MUNICIPAL_PA_EXIT_RATE`].
+pub const MUNICIPAL_PA_CANDIDATES: u64 = 16_000;
+
+/// **Assumption.** Weight of a birth year among municipal PA recipients without FK: children and
+/// adults with less than 20 hours of basic needs, any age below 65 at the start, some older.
+pub fn municipal_pa_weight(birth_year: i32) -> f64 {
+    let age = 2014 - birth_year;
+    match age {
+        -9..=60 => 1.0,
+        61..=80 => (80 - age) as f64 / 20.0,
+        _ => 0.0,
+    }
+}
+
+/// **Assumption.** Annual probability that a municipal PA ends (the person gets FK, moves to
+/// another intervention, or dies); others start so that the month's total is on target.
+pub const MUNICIPAL_PA_EXIT_RATE: f64 = 0.10;
+
+/// Value at month number `m` (`year · 12 + month − 1`) of a series given by anchors
+/// `(year, month, value)`, linear in between, constant outside.
+pub fn interpolate(anchors: &[(i32, u32, f64)], m: i32) -> f64 {
+    let at = |a: &(i32, u32, f64)| a.0 * 12 + a.1 as i32 - 1;
+    if m <= at(&anchors[0]) {
+        return anchors[0].2;
+    }
+    for w in anchors.windows(2) {
+        let (m0, m1) = (at(&w[0]), at(&w[1]));
+        if m <= m1 {
+            let f = (m - m0) as f64 / (m1 - m0) as f64;
+            return w[0].2 + f * (w[1].2 - w[0].2);
+        }
+    }
+    anchors[anchors.len() - 1].2
+}
