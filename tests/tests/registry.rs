@@ -392,3 +392,122 @@ fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_ch
     assert_eq!(fourth.origin(Dataset::Persons), Some(Origin::Validated));
     assert_eq!(all_rows(&fourth, Dataset::Persons), all_rows(&first, Dataset::Persons));
 }
+
+/// Issue 12 item 4: a month's file added next to the earlier extract is validated alone, its
+/// duplicates judged against everything accepted before, and the result is exactly what a load of
+/// every file in one pass gives (rows, person keys, per-file reports, the quarantine file).
+#[test]
+fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_file() {
+    use regstat_registry::persist::Origin;
+    use regstat_registry::RegistryStore;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (extracts, state) = (tmp.path().join("fk"), tmp.path().join("state"));
+    copy_dir(&fixture("defects").join("fk"), &extracts);
+    let load_in = |state: &Path| RegistryStore::load(regstat_contract::Register::Fk, &extracts, state, &opts(), true).expect("loads");
+    let load = || load_in(&state);
+    let quarantine = |state: &Path| std::fs::read_to_string(state.join("quarantine/persons.quarantine.csv")).expect("quarantine");
+    let first = load();
+    let base_rows = first.dataset("persons").expect("persons").report.rows_read;
+    assert_eq!(base_rows, 14);
+
+    // February: a copy of a base row that was quarantined as a repeated key (an exact duplicate
+    // of a row seen before), a known person with other values (a repeated key), a copy of an
+    // accepted row in another printed form, one new person, a malformed row.
+    let february = extracts.join("persons.2024-02.csv");
+    std::fs::write(
+        &february,
+        "personnummer,sex,birth_date,birth_country,death_date,extra_column\n\
+         198005171239,M,1980-05-17,SE,,x\n\
+         199007314579,M,1990-07-31,SE,,x\n\
+         198511022462,M,1985-11-02,FI,,x\n\
+         197001011233,K,1970-01-01,SE,,x\n\
+         199001011234,M\n",
+    )
+    .expect("february");
+    let second = load();
+    assert_eq!(second.origin(Dataset::Persons), Some(Origin::Increment { files: 1, rows: 5 }));
+    assert_eq!(second.rows_validated(), 5, "only the added file is validated");
+    for &d in &[Dataset::Registrations, Dataset::Decisions, Dataset::BenefitPayments] {
+        assert_eq!(second.origin(d), Some(Origin::Store), "{d}");
+    }
+    let persons = second.dataset("persons").expect("persons");
+    let r = &persons.report;
+    assert_eq!((r.rows_read, r.rows_accepted, r.rows_quarantined), (19, 6, 13));
+    assert_eq!(r.files.len(), 2);
+    let feb = &r.files[1];
+    assert_eq!(feb.file, february);
+    assert_eq!((feb.rows_read, feb.rows_accepted, feb.rows_quarantined), (5, 1, 4));
+    let want: BTreeMap<String, u64> = [("DUPLICATE_ROW", 2), ("DUPLICATE_KEY", 1), ("MALFORMED_ROW", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(feb.reasons, want);
+    assert_eq!(r.files[0], first.dataset("persons").expect("p").report.files[0], "the base file's report is kept");
+    let lines: Vec<String> = quarantine(&state).lines().filter(|l| l.contains("persons.2024-02.csv")).map(String::from).collect();
+    let rows: Vec<&str> = lines.iter().map(|l| l.split(',').nth(1).expect("row number")).collect();
+    assert_eq!(rows, ["1", "2", "3", "5"], "row numbers within the added file: {lines:?}");
+    let report = regstat_registry::admin::load_report("fk-registry", &second);
+    let p = report.datasets.iter().find(|d| d.dataset == "persons").expect("persons");
+    assert_eq!((p.files.len(), p.files_validated, p.from_store), (2, 1, false));
+
+    // The same as validating every file from nothing.
+    let fresh_state = tmp.path().join("fresh");
+    let fresh = load_in(&fresh_state);
+    assert_eq!(fresh.origin(Dataset::Persons), Some(Origin::Validated));
+    assert_eq!(all_rows(&fresh, Dataset::Persons), all_rows(&second, Dataset::Persons));
+    let keys = |s: &RegistryStore| s.dataset("persons").expect("p").person_keys.iter().flat_map(|k| k.values().to_vec()).collect::<Vec<u64>>();
+    assert_eq!(keys(&fresh), keys(&second));
+    assert_eq!(fresh.dataset("persons").expect("p").report.files, r.files);
+    assert_eq!(fresh.dataset("persons").expect("p").report.source_sha256, r.source_sha256);
+    assert_ne!(r.source_sha256, first.dataset("persons").expect("p").report.source_sha256, "the dataset's content hash covers its files");
+    let (q_inc, q_fresh) = (quarantine(&state), quarantine(&fresh_state));
+    assert_eq!(q_inc.replace(&state.display().to_string(), ""), q_fresh.replace(&fresh_state.display().to_string(), ""));
+
+    // Restart: nothing validated. An interrupted load's quarantine rows (appended, no stamp)
+    // are cut away before the next increment.
+    let third = load();
+    assert_eq!(third.origin(Dataset::Persons), Some(Origin::Store));
+    assert_eq!(third.rows_validated(), 0);
+    assert_eq!(all_rows(&third, Dataset::Persons), all_rows(&second, Dataset::Persons));
+    let mut q = std::fs::OpenOptions::new().append(true).open(state.join("quarantine/persons.quarantine.csv")).expect("open");
+    std::io::Write::write_all(&mut q, b"left,by,an,interrupted,load,\n").expect("append");
+    drop(q);
+    // March repeats February's new person's key: judged against the stored increment.
+    std::fs::write(
+        extracts.join("persons.2024-03.csv"),
+        "personnummer,sex,birth_date,birth_country,death_date,extra_column\n197001011233,M,1970-01-01,SE,,x\n196503154566,M,1965-03-15,NO,,x\n",
+    )
+    .expect("march");
+    let fourth = load();
+    assert_eq!(fourth.origin(Dataset::Persons), Some(Origin::Increment { files: 1, rows: 2 }));
+    let mar = &fourth.dataset("persons").expect("p").report.files[2];
+    assert_eq!((mar.rows_accepted, mar.reasons.get("DUPLICATE_KEY").copied()), (1, Some(1)));
+    let fresh_state = tmp.path().join("fresh2");
+    let fresh = load_in(&fresh_state);
+    assert_eq!(all_rows(&fresh, Dataset::Persons), all_rows(&fourth, Dataset::Persons));
+    assert_eq!(quarantine(&state).replace(&state.display().to_string(), ""), quarantine(&fresh_state).replace(&fresh_state.display().to_string(), ""));
+
+    // A changed earlier file: every file is validated again.
+    let base = extracts.join("persons.csv");
+    let mut text = std::fs::read_to_string(&base).expect("persons");
+    text.push_str("196503154566,M,1965-03-15,NO,,x\n");
+    std::fs::write(&base, text).expect("write");
+    let fifth = load();
+    assert_eq!(fifth.origin(Dataset::Persons), Some(Origin::Validated));
+    let r = &fifth.dataset("persons").expect("p").report;
+    assert_eq!((r.files.len(), r.rows_read), (3, 15 + 5 + 2));
+    assert_eq!(r.files[2].reasons.get("DUPLICATE_ROW").copied(), Some(1), "March's new person is now a copy of a base row");
+}
+
+#[test]
+fn increments_are_found_beside_the_base_extract_in_label_order() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    for f in ["persons.csv", "persons.2024-03.csv", "persons.2024-02.parquet", "persons.2024-02.csv", "persons.x.y.csv", "persons.2024-04.csv.tmp", "registrations.2024-02.csv"] {
+        std::fs::write(d.join(f), "").expect("write");
+    }
+    let names = |format| -> Vec<String> {
+        regstat_contract::source_paths(d, Dataset::Persons, format).expect("paths").iter().map(|p| p.file_name().expect("name").to_string_lossy().into_owned()).collect()
+    };
+    assert_eq!(names(FormatPreference::Csv), ["persons.csv", "persons.2024-02.csv", "persons.2024-03.csv"]);
+    assert_eq!(names(FormatPreference::Auto), ["persons.csv", "persons.2024-02.parquet", "persons.2024-03.csv"]);
+    let err = regstat_contract::source_paths(d, Dataset::Registrations, FormatPreference::Auto).expect_err("no base");
+    assert!(err.to_string().contains("without a base extract"), "{err}");
+}

@@ -156,22 +156,43 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
     let quarantine = cli.work.join("quarantine");
 
     // The registry's own store: a first start validates and writes it, a restart on the same
-    // extract reads it without revalidating (regstat_registry::persist).
+    // extract reads it without revalidating, and a start with a month's file added next to the
+    // extract validates that file alone (regstat_registry::persist). The extract is linked into
+    // a directory of its own so that the added file reaches no other stage.
     let store_state = cli.work.join("sos-store");
     let _ = std::fs::remove_dir_all(&store_state);
-    for stage in ["sos-register first start: validate + write store (parquet)", "sos-register restart: read store, no validation"] {
+    let inc_dir = cli.work.join("sos-increment");
+    let _ = std::fs::remove_dir_all(&inc_dir);
+    std::fs::create_dir_all(&inc_dir)?;
+    let base = sos_dir.join("interventions.parquet");
+    if std::fs::hard_link(&base, inc_dir.join("interventions.parquet")).is_err() {
+        std::fs::copy(&base, inc_dir.join("interventions.parquet"))?;
+    }
+    let mut added = 0u64;
+    for stage in [
+        "sos-register first start: validate + write store (parquet)",
+        "sos-register restart: read store, no validation",
+        "sos-register start with a month's file added: store + validate the file alone",
+        "sos-register restart after the increment: read store (2 parts)",
+    ] {
+        if stage.contains("month's file added") {
+            added = write_next_month(&base, &inc_dir.join("interventions.next-month.parquet"))?;
+        }
         reset_peak();
         let opts = LoadOptions { format: FormatPreference::Parquet, reference_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..LoadOptions::default() };
         let t = Instant::now();
         let (d, origin) = {
-            let (dir, state) = (sos_dir.clone(), store_state.clone());
+            let (dir, state) = (inc_dir.clone(), store_state.clone());
             tokio::task::spawn_blocking(move || regstat_registry::persist::load_or_validate(&dir, Dataset::Interventions, &state, &opts)).await??
         };
         let seconds = t.elapsed().as_secs_f64();
         eprintln!("{stage}: {origin:?}");
-        table.push(Row { stage: stage.into(), seconds, rows: d.report.rows_read, bytes: file_size(&d.report.source_file), peak_mib: peak_mib() });
+        let validated = origin.rows_validated(&d.report);
+        let stage = if stage.contains("month's file added") { format!("{stage} ({added} rows added, {validated} validated)") } else { format!("{stage} ({validated} rows validated)") };
+        table.push(Row { stage, seconds, rows: d.report.rows_read, bytes: d.report.files.iter().map(|f| file_size(&f.file)).sum(), peak_mib: peak_mib() });
         drop(d);
     }
+    let _ = std::fs::remove_dir_all(&inc_dir);
 
     // The same loads with the row checks and the duplicate sets on one thread, then on every
     // core (the result is the same; the last one is kept for the Flight stages).
@@ -268,4 +289,53 @@ fn print_table(cli: &Cli, table: &[Row]) {
             r.stage, r.seconds, r.rows, r.rows as f64 / r.seconds, mb, mb / r.seconds, r.peak_mib
         );
     }
+}
+
+/// A month's extract after the last one in `base`: that month's rows again under the next
+/// month (so no row repeats one of `base`). Returns its rows.
+fn write_next_month(base: &Path, out: &Path) -> anyhow::Result<u64> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let month_of = |b: &RecordBatch| -> anyhow::Result<StringArray> {
+        let c = b.column_by_name("month").context("month column")?;
+        let c = arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)?;
+        Ok(c.as_any().downcast_ref::<StringArray>().context("utf8")?.clone())
+    };
+    let read = || -> anyhow::Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+        Ok(ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(base)?)?.with_batch_size(1 << 16).build()?)
+    };
+    let mut last = String::new();
+    for b in read()? {
+        let m = month_of(&b?)?;
+        for i in 0..m.len() {
+            if m.is_valid(i) && m.value(i) > last.as_str() {
+                last = m.value(i).to_string();
+            }
+        }
+    }
+    let (y, mo): (i32, u32) = (last.get(..4).context("month")?.parse()?, last.get(5..7).context("month")?.parse()?);
+    let next = if mo == 12 { format!("{}-01", y + 1) } else { format!("{y}-{:02}", mo + 1) };
+    let tmp = out.with_extension("parquet.tmp");
+    let mut writer: Option<parquet::arrow::ArrowWriter<std::fs::File>> = None;
+    let mut rows = 0u64;
+    for b in read()? {
+        let b = b?;
+        let m = month_of(&b)?;
+        let keep = arrow::compute::kernels::cmp::eq(&m, &StringArray::new_scalar(last.as_str()))?;
+        let b = arrow::compute::filter_record_batch(&b, &keep)?;
+        if b.num_rows() == 0 {
+            continue;
+        }
+        let i = b.schema().index_of("month")?;
+        let mut cols = b.columns().to_vec();
+        cols[i] = arrow::compute::cast(&StringArray::from(vec![next.as_str(); b.num_rows()]), b.schema().field(i).data_type())?;
+        let b = RecordBatch::try_new(b.schema(), cols)?;
+        rows += b.num_rows() as u64;
+        if writer.is_none() {
+            writer = Some(parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&tmp)?, b.schema(), None)?);
+        }
+        writer.as_mut().context("writer")?.write(&b)?;
+    }
+    writer.context("the extract has no rows")?.close()?;
+    std::fs::rename(&tmp, out)?;
+    Ok(rows)
 }

@@ -10,8 +10,8 @@ pub mod validate;
 
 pub use error::{LoadError, Result};
 pub use load::{
-    effective_reference_date, load_dataset, load_file, load_file_threads, sha256_file, source_path, DatasetReport, FormatPreference, LoadOptions,
-    LoadedDataset,
+    combined_sha256, effective_reference_date, hash_canary, load_dataset, load_file, load_file_threads, load_files, sha256_file, source_path,
+    source_paths, DatasetReport, FileReport, FormatPreference, LoadOptions, LoadedDataset, Seen,
 };
 pub use schema::{Dataset, Register, TimeAxis};
 pub use validate::{date_to_days, days_to_date, format_month, parse_month, Reason};

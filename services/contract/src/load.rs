@@ -75,6 +75,92 @@ pub struct DatasetReport {
     /// Quarantined rows per reason code.
     pub reasons: BTreeMap<&'static str, u64>,
     pub quarantine_file: PathBuf,
+    /// Per extract file, in load order: the base extract, then its increments
+    /// ([`source_paths`]). The totals above are their sums.
+    pub files: Vec<FileReport>,
+}
+
+/// The reconciliation of one extract file of a dataset (read = accepted + quarantined).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct FileReport {
+    pub file: PathBuf,
+    pub format: String,
+    pub sha256: String,
+    /// ISO date: the reference date for 10-digit personnummer this file was read under.
+    pub reference_date: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl DatasetReport {
+    /// The report of a dataset made of `files` (in load order). The content hash is the file's
+    /// own for a single extract, else the SHA-256 of every file's name and hash in order.
+    pub fn from_files(dataset: Dataset, files: Vec<FileReport>, quarantine_file: PathBuf) -> Result<Self> {
+        let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for f in &files {
+            for (code, n) in &f.reasons {
+                let reason = Reason::from_code(code).ok_or_else(|| LoadError::Unreadable {
+                    file: f.file.clone(),
+                    format: "load report",
+                    reason: format!("unknown reason {code}"),
+                })?;
+                *reasons.entry(reason.code()).or_default() += n;
+            }
+        }
+        let first = files.first();
+        Ok(DatasetReport {
+            dataset: dataset.name().into(),
+            source_file: first.map_or_else(PathBuf::new, |f| f.file.clone()),
+            source_format: match first.map(|f| f.format.as_str()) {
+                Some("parquet") => "parquet",
+                Some("csv") => "csv",
+                _ => "absent",
+            },
+            source_sha256: combined_sha256(&files),
+            rows_read: files.iter().map(|f| f.rows_read).sum(),
+            rows_accepted: files.iter().map(|f| f.rows_accepted).sum(),
+            rows_quarantined: files.iter().map(|f| f.rows_quarantined).sum(),
+            reasons,
+            quarantine_file,
+            files,
+        })
+    }
+}
+
+/// The content hash of a dataset's files: a single file's own SHA-256, else the SHA-256 of
+/// `name<TAB>sha256<LF>` for every file in load order (so an added, removed, reordered or
+/// changed increment changes it).
+pub fn combined_sha256(files: &[FileReport]) -> String {
+    match files {
+        [] => String::new(),
+        [one] => one.sha256.clone(),
+        many => {
+            let mut h = Sha256::new();
+            for f in many {
+                let name = f.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                h.update(format!("{name}\t{}\n", f.sha256).as_bytes());
+            }
+            hex::encode(h.finalize())
+        }
+    }
+}
+
+/// What the duplicate checks of a load have seen: the fingerprint of every valid row and the
+/// key hash of every row kept. A registry keeps it beside its store so that an increment's rows
+/// are judged against everything loaded before without reading those rows again. The hashes are
+/// only comparable under the same [`hash_canary`].
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub rows: Vec<u128>,
+    pub keys: Vec<u64>,
+}
+
+/// A value of the load's fixed-seed hashes: stored beside [`Seen`], a different value (another
+/// build or CPU's hash implementation) means the stored hashes cannot be reused.
+pub fn hash_canary() -> u64 {
+    RandomState::with_seeds(1, 2, 3, 4).hash_one(0x5eed_cafe_u64) ^ RandomState::with_seeds(13, 14, 15, 16).hash_one(42u64)
 }
 
 /// A validated dataset in the canonical schema, plus each row's person as a compact key
@@ -115,6 +201,58 @@ pub fn source_path(dir: &Path, dataset: Dataset, format: FormatPreference) -> Re
     pick.ok_or_else(|| LoadError::Missing { dataset: dataset.name().into(), dir: dir.to_path_buf() })
 }
 
+/// Every extract file of `dataset` in `dir`, in load order: the base extract
+/// ([`source_path`]), then its increments `<name>.<label>.parquet|csv` (e.g.
+/// `interventions.2024-02.parquet`) in the order of their labels, each label in the preferred
+/// format. An increment without a base extract is an error.
+pub fn source_paths(dir: &Path, dataset: Dataset, format: FormatPreference) -> Result<Vec<PathBuf>> {
+    let name = dataset.name();
+    let mut labels: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let file = e.file_name();
+            let Some(file) = file.to_str() else { continue };
+            let Some(rest) = file.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
+            let (label, pq) = if let Some(l) = rest.strip_suffix(".parquet") {
+                (l, true)
+            } else if let Some(l) = rest.strip_suffix(".csv") {
+                (l, false)
+            } else {
+                continue;
+            };
+            if label.is_empty() || label.contains('.') || !e.path().is_file() {
+                continue;
+            }
+            let slot = labels.entry(label.to_string()).or_default();
+            if pq {
+                slot.0 = Some(e.path());
+            } else {
+                slot.1 = Some(e.path());
+            }
+        }
+    }
+    let base = match source_path(dir, dataset, format) {
+        Ok(p) => p,
+        Err(e) if labels.is_empty() => return Err(e),
+        Err(_) => {
+            return Err(LoadError::Unreadable {
+                file: dir.to_path_buf(),
+                format: "extract",
+                reason: format!("increments of {name} without a base extract {name}.parquet or {name}.csv"),
+            })
+        }
+    };
+    let mut out = vec![base];
+    for (_, (pq, csv)) in labels {
+        let pick = match format {
+            FormatPreference::Csv => csv.or(pq),
+            _ => pq.or(csv),
+        };
+        out.extend(pick);
+    }
+    Ok(out)
+}
+
 /// Load, validate and quarantine one dataset from `dir` (`<name>.parquet` / `<name>.csv`).
 /// The quarantine file is `quarantine_dir/<name>.quarantine.csv` (always written, header only
 /// when nothing was rejected).
@@ -124,11 +262,11 @@ pub fn load_dataset(
     quarantine_dir: &Path,
     opts: &LoadOptions,
 ) -> Result<LoadedDataset> {
-    let path = match source_path(dir, dataset, opts.format) {
+    let paths = match source_paths(dir, dataset, opts.format) {
         Err(LoadError::Missing { .. }) if dataset.optional() => return empty_dataset(dir, dataset, quarantine_dir),
         other => other?,
     };
-    load_file(&path, dataset, quarantine_dir, opts)
+    Ok(load_files(&paths, dataset, quarantine_dir, opts, None)?.0)
 }
 
 /// An optional dataset whose extract is absent: no rows, reported as such (source format
@@ -138,9 +276,11 @@ fn empty_dataset(dir: &Path, dataset: Dataset, quarantine_dir: &Path) -> Result<
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
     let source = dir.join(format!("{}.csv", dataset.name()));
-    let sink = Sink::new(dataset, &source, &qpath, NaiveDate::MIN, 1)?;
+    let sink = Sink::new(dataset, &qpath, 1, false)?;
     tracing::info!(dataset = dataset.name(), "no extract: an optional dataset, loaded as empty");
-    sink.finish("absent", String::new())
+    let (mut loaded, _) = sink.finish()?;
+    loaded.report.source_file = source;
+    Ok(loaded)
 }
 
 /// Load one file (format from its extension). Rows are checked on every core
@@ -157,20 +297,48 @@ pub fn load_file(
 /// [`load_file`] with the checks on `threads` threads (1: the sequential load, for comparison;
 /// the result is the same for every count).
 pub fn load_file_threads(path: &Path, dataset: Dataset, quarantine_dir: &Path, opts: &LoadOptions, threads: usize) -> Result<LoadedDataset> {
-    let reference = effective_reference_date(path, opts)?;
+    Ok(load_files_threads(&[path.to_path_buf()], dataset, quarantine_dir, opts, None, threads)?.0)
+}
+
+/// Load the extract files of one dataset in order ([`source_paths`]) as one sequence: row
+/// numbers count within each file, and the first occurrence of a row or key across all of them
+/// is the one kept. With `earlier`, the files are an increment of a dataset loaded before: its
+/// duplicate checks start from what that load saw, and the quarantine file is appended to
+/// instead of replaced. Returns the rows and report of these files, and what the duplicate
+/// checks saw (including `earlier`).
+pub fn load_files(paths: &[PathBuf], dataset: Dataset, quarantine_dir: &Path, opts: &LoadOptions, earlier: Option<&Seen>) -> Result<(LoadedDataset, Seen)> {
+    load_files_threads(paths, dataset, quarantine_dir, opts, earlier, std::thread::available_parallelism().map_or(1, |n| n.get()).min(16))
+}
+
+fn load_files_threads(
+    paths: &[PathBuf],
+    dataset: Dataset,
+    quarantine_dir: &Path,
+    opts: &LoadOptions,
+    earlier: Option<&Seen>,
+    threads: usize,
+) -> Result<(LoadedDataset, Seen)> {
     std::fs::create_dir_all(quarantine_dir)
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
-    let mut sink = Sink::new(dataset, path, &qpath, reference, opts.batch_rows)?;
+    let mut sink = Sink::new(dataset, &qpath, opts.batch_rows, earlier.is_some())?;
     sink.set_threads(threads);
-    let is_parquet = path.extension().is_some_and(|e| e == "parquet");
-    if is_parquet {
-        read_parquet(path, dataset, &mut sink)?;
-    } else {
-        read_csv(path, dataset, &mut sink)?;
+    if let Some(seen) = earlier {
+        sink.seed(seen);
     }
-    let sha = sha256_file(path)?;
-    sink.finish(if is_parquet { "parquet" } else { "csv" }, sha)
+    for path in paths {
+        let reference = effective_reference_date(path, opts)?;
+        let is_parquet = path.extension().is_some_and(|e| e == "parquet");
+        sink.begin_file(path, reference, if is_parquet { "parquet" } else { "csv" });
+        if is_parquet {
+            read_parquet(path, dataset, &mut sink)?;
+        } else {
+            read_csv(path, dataset, &mut sink)?;
+        }
+        let sha = sha256_file(path)?;
+        sink.end_file(sha);
+    }
+    sink.finish()
 }
 
 /// The reference date for the century of 10-digit personnummer in `path`: the configured one,
@@ -495,11 +663,23 @@ fn in_shards<S: Send, F: Fn(usize, &mut S) -> Vec<usize> + Sync>(shards: &mut [S
     })
 }
 
+/// One file's counts within a load.
+struct FileCount {
+    path: PathBuf,
+    name: String,
+    format: &'static str,
+    sha256: String,
+    reference: NaiveDate,
+    read: u64,
+    accepted: u64,
+    reasons: BTreeMap<&'static str, u64>,
+}
+
 struct Sink {
     dataset: Dataset,
     schema: SchemaRef,
-    source: PathBuf,
-    source_name: String,
+    /// The files of this load, the current one last.
+    files: Vec<FileCount>,
     reference: NaiveDate,
     quarantine: csv::Writer<std::io::BufWriter<File>>,
     quarantine_path: PathBuf,
@@ -514,38 +694,38 @@ struct Sink {
     batch_rows: usize,
     batches: Vec<RecordBatch>,
     person_keys: Vec<UInt64Array>,
-    rows_read: u64,
-    rows_accepted: u64,
-    reasons: BTreeMap<&'static str, u64>,
     /// `personnummer_changes`: rows that passed the row checks, judged together at the end
-    /// (forks and cycles are properties of the whole extract): (row number, old, new, date).
-    pending_changes: Vec<(u64, regstat_pnr::Pnr, regstat_pnr::Pnr, i32)>,
+    /// (forks and cycles are properties of the whole extract): (file, row number, old, new, date).
+    pending_changes: Vec<(usize, u64, regstat_pnr::Pnr, regstat_pnr::Pnr, i32)>,
     /// Threads of the parallel checks (1: none).
     threads: usize,
+    /// After [`Sink::seed`]: what this load's duplicate checks added to the seeded sets.
+    fresh: Option<Seen>,
 }
 
 impl Sink {
-    fn new(
-        dataset: Dataset,
-        source: &Path,
-        quarantine_path: &Path,
-        reference: NaiveDate,
-        batch_rows: usize,
-    ) -> Result<Self> {
+    /// `append`: add to an existing quarantine file (an increment), else start a new one.
+    fn new(dataset: Dataset, quarantine_path: &Path, batch_rows: usize, append: bool) -> Result<Self> {
         let qio = |source| LoadError::Io { file: quarantine_path.to_path_buf(), source };
-        let file = File::create(quarantine_path).map_err(qio)?;
+        let file = if append {
+            std::fs::OpenOptions::new().create(true).append(true).open(quarantine_path).map_err(qio)?
+        } else {
+            File::create(quarantine_path).map_err(qio)?
+        };
+        let empty = file.metadata().map_err(qio)?.len() == 0;
         let mut quarantine = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        quarantine
-            .write_record(["source_file", "row_number", "dataset", "reason", "column", "detail"])
-            .map_err(|e| qio(e.into()))?;
+        if empty {
+            quarantine
+                .write_record(["source_file", "row_number", "dataset", "reason", "column", "detail"])
+                .map_err(|e| qio(e.into()))?;
+        }
         let schema = dataset.schema();
         Ok(Sink {
             dataset,
             builders: Builders::new(&schema),
             schema,
-            source: source.to_path_buf(),
-            source_name: source.display().to_string(),
-            reference,
+            files: Vec::new(),
+            reference: NaiveDate::MIN,
             quarantine,
             quarantine_path: quarantine_path.to_path_buf(),
             // Fixed seeds: fingerprints only ever compare within one load.
@@ -556,11 +736,9 @@ impl Sink {
             batch_rows: batch_rows.max(1),
             batches: Vec::new(),
             person_keys: Vec::new(),
-            rows_read: 0,
-            rows_accepted: 0,
-            reasons: BTreeMap::new(),
             pending_changes: Vec::new(),
             threads: 1,
+            fresh: None,
         })
     }
 
@@ -574,6 +752,42 @@ impl Sink {
             }
             Err(defect) => Checked::Reject(defect),
         }
+    }
+
+    /// Start reading the next file of the load.
+    fn begin_file(&mut self, path: &Path, reference: NaiveDate, format: &'static str) {
+        self.reference = reference;
+        self.files.push(FileCount {
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+            format,
+            sha256: String::new(),
+            reference,
+            read: 0,
+            accepted: 0,
+            reasons: BTreeMap::new(),
+        });
+    }
+
+    fn end_file(&mut self, sha256: String) {
+        if let Some(f) = self.files.last_mut() {
+            f.sha256 = sha256;
+        }
+    }
+
+    /// Start the duplicate checks from what an earlier load saw (after [`Sink::set_threads`]).
+    fn seed(&mut self, seen: &Seen) {
+        let shards = self.rows_seen.len() as u64;
+        for set in &mut self.rows_seen {
+            set.reserve(seen.rows.len() / shards as usize + 1);
+        }
+        for &f in &seen.rows {
+            self.rows_seen[(((f >> 64) as u64) % shards) as usize].insert(f);
+        }
+        for &k in &seen.keys {
+            self.keys_seen[(k.rotate_left(17) % shards) as usize].insert(k);
+        }
+        self.fresh = Some(Seen::default());
     }
 
     /// Use `threads` threads (and as many shards of the duplicate sets).
@@ -650,12 +864,17 @@ impl Sink {
             }
         }
         if let Valid::Change { old, new, date } = valid {
-            self.pending_changes.push((row_number, old, new, date));
+            self.pending_changes.push((self.files.len() - 1, row_number, old, new, date));
             return Ok(());
         }
-        self.rows_read += 1;
-        self.rows_accepted += 1;
-        self.builders.append(&valid);
+        self.accept(self.files.len() - 1, &valid)
+    }
+
+    fn accept(&mut self, file: usize, valid: &Valid<'_>) -> Result<()> {
+        let f = &mut self.files[file];
+        f.read += 1;
+        f.accepted += 1;
+        self.builders.append(valid);
         if self.builders.len >= self.batch_rows {
             self.flush()?;
         }
@@ -665,6 +884,19 @@ impl Sink {
     /// Check and apply a chunk of checked rows numbered from `first`.
     fn apply_chunk(&mut self, first: u64, checked: Vec<Checked<'_>>) -> Result<u64> {
         let verdict = self.dedup(&checked);
+        if let Some(fresh) = &mut self.fresh {
+            // A fingerprint was added unless the row repeats one; a key unless it repeats one.
+            for (c, v) in checked.iter().zip(&verdict) {
+                if let Checked::Valid(_, f, key) = c {
+                    if *v != Verdict::DuplicateRow {
+                        fresh.rows.push(*f);
+                    }
+                    if let (Verdict::Keep, Some(k)) = (v, key) {
+                        fresh.keys.push(*k);
+                    }
+                }
+            }
+        }
         let mut row_number = first;
         for (c, v) in checked.into_iter().zip(verdict) {
             row_number += 1;
@@ -674,12 +906,17 @@ impl Sink {
     }
 
     fn reject(&mut self, row_number: u64, defect: &Defect) -> Result<()> {
-        self.rows_read += 1;
-        *self.reasons.entry(defect.reason.code()).or_default() += 1;
+        self.reject_in(self.files.len() - 1, row_number, defect)
+    }
+
+    fn reject_in(&mut self, file: usize, row_number: u64, defect: &Defect) -> Result<()> {
+        let f = &mut self.files[file];
+        f.read += 1;
+        *f.reasons.entry(defect.reason.code()).or_default() += 1;
         let row = row_number.to_string();
         self.quarantine
             .write_record([
-                self.source_name.as_str(),
+                f.name.as_str(),
                 row.as_str(),
                 self.dataset.name(),
                 defect.reason.code(),
@@ -705,9 +942,9 @@ impl Sink {
     /// repeated keys and cycles, and append the rest in row order.
     fn settle_changes(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending_changes);
-        let pairs: Vec<(u64, u64)> = pending.iter().map(|(_, o, n, _)| (o.as_u64(), n.as_u64())).collect();
+        let pairs: Vec<(u64, u64)> = pending.iter().map(|(_, _, o, n, _)| (o.as_u64(), n.as_u64())).collect();
         let verdict = crate::changes::check(&pairs);
-        for ((row_number, old, new, date), v) in pending.into_iter().zip(verdict) {
+        for ((file, row_number, old, new, date), v) in pending.into_iter().zip(verdict) {
             match v {
                 Some(reason) => {
                     let (column, detail) = match reason {
@@ -715,40 +952,43 @@ impl Sink {
                         Reason::ChangeCycle => ("new_personnummer", "the changes form a cycle"),
                         _ => ("old_personnummer", "second row for the same key"),
                     };
-                    self.reject(row_number, &Defect::new(reason, column, detail))?;
+                    self.reject_in(file, row_number, &Defect::new(reason, column, detail))?;
                 }
-                None => {
-                    self.rows_read += 1;
-                    self.rows_accepted += 1;
-                    self.builders.append(&Valid::Change { old, new, date });
-                    if self.builders.len >= self.batch_rows {
-                        self.flush()?;
-                    }
-                }
+                None => self.accept(file, &Valid::Change { old, new, date })?,
             }
         }
         Ok(())
     }
 
-    fn finish(mut self, format: &'static str, sha: String) -> Result<LoadedDataset> {
+    fn finish(mut self) -> Result<(LoadedDataset, Seen)> {
         self.settle_changes()?;
         self.flush()?;
         self.quarantine
             .flush()
             .map_err(|source| LoadError::Io { file: self.quarantine_path.clone(), source })?;
-        let rows_quarantined = self.reasons.values().sum();
-        debug_assert_eq!(self.rows_read, self.rows_accepted + rows_quarantined);
-        let report = DatasetReport {
-            dataset: self.dataset.name().into(),
-            source_file: self.source,
-            source_format: format,
-            source_sha256: sha,
-            rows_read: self.rows_read,
-            rows_accepted: self.rows_accepted,
-            rows_quarantined,
-            reasons: self.reasons,
-            quarantine_file: self.quarantine_path,
-        };
+        let files: Vec<FileReport> = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(|f| {
+                let quarantined: u64 = f.reasons.values().sum();
+                debug_assert_eq!(f.read, f.accepted + quarantined);
+                FileReport {
+                    file: f.path,
+                    format: f.format.to_string(),
+                    sha256: f.sha256,
+                    reference_date: f.reference.to_string(),
+                    rows_read: f.read,
+                    rows_accepted: f.accepted,
+                    rows_quarantined: quarantined,
+                    reasons: f.reasons.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                }
+            })
+            .collect();
+        let report = DatasetReport::from_files(self.dataset, files, self.quarantine_path.clone())?;
+        let seen = self.fresh.take().unwrap_or_else(|| Seen {
+            // each shard freed as soon as it is read
+            rows: std::mem::take(&mut self.rows_seen).into_iter().flatten().collect(),
+            keys: std::mem::take(&mut self.keys_seen).into_iter().flatten().collect(),
+        });
         tracing::info!(
             dataset = %report.dataset,
             rows_read = report.rows_read,
@@ -756,13 +996,7 @@ impl Sink {
             rows_quarantined = report.rows_quarantined,
             "dataset loaded"
         );
-        Ok(LoadedDataset {
-            dataset: self.dataset,
-            schema: self.schema,
-            batches: self.batches,
-            person_keys: self.person_keys,
-            report,
-        })
+        Ok((LoadedDataset { dataset: self.dataset, schema: self.schema, batches: self.batches, person_keys: self.person_keys, report }, seen))
     }
 }
 

@@ -33,6 +33,22 @@ pub fn load_report(service: &str, store: &RegistryStore) -> pb::LoadReport {
                 from_store: regstat_contract::Dataset::from_name(&r.dataset)
                     .and_then(|d| store.origin(d))
                     .is_some_and(|o| o == crate::persist::Origin::Store),
+                files_validated: regstat_contract::Dataset::from_name(&r.dataset)
+                    .and_then(|d| store.origin(d))
+                    .map_or(0, |o| o.files_validated(&r) as u32),
+                files: r
+                    .files
+                    .iter()
+                    .map(|f| pb::FileLoadReport {
+                        file: f.file.display().to_string(),
+                        format: f.format.clone(),
+                        sha256: f.sha256.clone(),
+                        rows_read: f.rows_read,
+                        rows_accepted: f.rows_accepted,
+                        rows_quarantined: f.rows_quarantined,
+                        reasons: f.reasons.iter().map(|(reason, rows)| pb::ReasonCount { reason: reason.clone(), rows: *rows }).collect(),
+                    })
+                    .collect(),
                 dataset: r.dataset,
                 source_file: r.source_file.display().to_string(),
                 source_format: r.source_format.to_string(),

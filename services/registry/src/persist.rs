@@ -1,78 +1,147 @@
-//! The registry's own store of validated extracts: validate once, restart in seconds.
+//! The registry's own store of validated extracts: validate once, restart in seconds, validate
+//! an added month's file alone.
 //!
-//! After a dataset is validated, its accepted rows are written to `store/<dataset>.parquet` in
-//! the registry's state directory (the canonical schema plus the compact person key, Snappy, in
-//! the extract's row order — not sorted by person) and a stamp `store/<dataset>.json`: the load report, the extract's
-//! SHA-256, the effective reference date for 10-digit numbers and the store format version. On the
-//! next start, a dataset whose extract has the same content hash, read under the same options, is
-//! read from the store **without revalidating a row**; anything else (a changed or replaced
-//! extract, another format preference or reference date, a missing quarantine file, a damaged
-//! store) is validated again and the store rewritten. Files are written to a temporary name and
-//! renamed, the stamp last, so a crash mid-write leaves either the old store or none.
+//! A dataset's extract is a base file plus optional increments next to it
+//! (`<name>.<label>.parquet|csv`, [`regstat_contract::source_paths`]). After validation the
+//! accepted rows are written to the registry's state directory as **parts**:
+//! `store/<name>.parquet` for the first load, `store/<name>.<k>.parquet` for the k-th increment
+//! (the canonical schema plus the compact person key, Snappy, in row order), each with
+//! `store/<name>[.<k>].seen`: the fingerprints and key hashes that load's duplicate checks added
+//! (raw little-endian `u128`s and `u64`s). The stamp `store/<name>.json` lists the parts, every
+//! extract file's report (path, SHA-256, reference date, read / accepted / quarantined per
+//! reason), the quarantine file's length and the store format version.
+//!
+//! On the next start, with `F` the dataset's files now and `S` the files of the stamp:
+//! - `F = S` (same paths and content hashes, read under the same reference dates): the parts are
+//!   read **without validating a row** ([`Origin::Store`]);
+//! - `S` a strict prefix of `F`: the parts are read and only the added files are validated
+//!   ([`Origin::Increment`]); their duplicates are judged against everything loaded before (the
+//!   stored fingerprints seed the duplicate sets, so the first occurrence across all files is
+//!   kept exactly as a load of every file in one pass), their quarantined rows are appended to
+//!   the quarantine file, and one new part is written;
+//! - anything else (a changed, removed or reordered file; another reference date or format
+//!   preference; a damaged store; `personnummer_changes`, whose forks and cycles are judged over
+//!   the whole extract; hashes from a build whose fixed-seed hashing differs): every file is
+//!   validated again and the store rewritten ([`Origin::Validated`]).
+//!
+//! Files are written to a temporary name and renamed, the stamp last, so a crash leaves the old
+//! store (an increment's part written but not in the stamp is overwritten next time, and the
+//! quarantine file is cut back to the stamp's length before an increment appends to it) or none.
 
-use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, RecordBatch, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use regstat_contract::{
-    effective_reference_date, load_dataset, sha256_file, source_path, Dataset, DatasetReport, LoadError, LoadOptions,
-    LoadedDataset, Reason,
+    effective_reference_date, hash_canary, load_dataset, load_files, sha256_file, source_paths, Dataset, DatasetReport, FileReport,
+    LoadError, LoadOptions, LoadedDataset, Seen,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// Bumped whenever validation rules or the stored layout change: an older store is revalidated.
-pub const STORE_VERSION: u32 = 2;
+pub const STORE_VERSION: u32 = 3;
 
 const KEY_COLUMN: &str = "__person_key";
+const SEEN_MAGIC: &[u8; 8] = b"RSSEEN01";
 
 /// How a dataset came to be in memory at this start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// Every row was read and validated at this start.
+    /// Every row of every file was read and validated at this start.
     Validated,
-    /// Read from the registry's store (validated at an earlier start, same extract).
+    /// Read from the registry's store (validated at an earlier start, same files).
     Store,
+    /// Read from the store, and `files` added extract files (`rows` rows) validated at this start.
+    Increment { files: usize, rows: u64 },
+}
+
+impl Origin {
+    /// Rows read and validated at this start.
+    pub fn rows_validated(self, report: &DatasetReport) -> u64 {
+        match self {
+            Origin::Validated => report.rows_read,
+            Origin::Store => 0,
+            Origin::Increment { rows, .. } => rows,
+        }
+    }
+
+    /// Extract files validated at this start.
+    pub fn files_validated(self, report: &DatasetReport) -> usize {
+        match self {
+            Origin::Validated => report.files.len(),
+            Origin::Store => 0,
+            Origin::Increment { files, .. } => files,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Part {
+    /// File name of the part's rows in the store directory (its `.seen` beside it).
+    file: String,
+    rows: u64,
+    seen_rows: u64,
+    seen_keys: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Stamp {
     version: u32,
     dataset: String,
-    source_file: PathBuf,
-    source_format: String,
-    source_sha256: String,
-    /// ISO date.
-    reference_date: String,
-    rows_read: u64,
-    rows_accepted: u64,
-    rows_quarantined: u64,
-    reasons: BTreeMap<String, u64>,
+    /// [`hash_canary`] of the build that wrote the `.seen` files.
+    hash_canary: u64,
+    parts: Vec<Part>,
+    files: Vec<FileReport>,
     quarantine_file: PathBuf,
+    /// The quarantine file's length after the last load.
+    quarantine_bytes: u64,
 }
 
-fn paths(state_dir: &Path, dataset: Dataset) -> (PathBuf, PathBuf) {
-    let dir = state_dir.join("store");
-    (dir.join(format!("{}.parquet", dataset.name())), dir.join(format!("{}.json", dataset.name())))
+fn store_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("store")
+}
+
+fn stamp_path(state_dir: &Path, dataset: Dataset) -> PathBuf {
+    store_dir(state_dir).join(format!("{}.json", dataset.name()))
+}
+
+fn part_name(dataset: Dataset, k: usize) -> String {
+    if k == 0 {
+        format!("{}.parquet", dataset.name())
+    } else {
+        format!("{}.{k}.parquet", dataset.name())
+    }
+}
+
+fn seen_path(part: &Path) -> PathBuf {
+    part.with_extension("seen")
 }
 
 fn io(file: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Internal(format!("registry store {}: {e}", file.display()))
 }
 
-/// Load `dataset` from the store when its extract is unchanged, else validate it (and store it).
+/// What this start does with a dataset's files.
+enum Plan {
+    Store(Stamp),
+    Increment(Stamp),
+    Validate,
+}
+
+/// Load `dataset` from the store when its files are unchanged, validate only its added files
+/// when the store holds the earlier ones, else validate every file (and store it).
 pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path, opts: &LoadOptions) -> Result<(LoadedDataset, Origin)> {
     let quarantine = state_dir.join("quarantine");
-    let source = match source_path(extracts_dir, dataset, opts.format) {
+    let paths = match source_paths(extracts_dir, dataset, opts.format) {
         Ok(p) => p,
         // An optional dataset without an extract: nothing to store.
         Err(LoadError::Missing { .. }) if dataset.optional() => {
@@ -80,119 +149,256 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
         }
         Err(e) => return Err(e.into()),
     };
-    let sha = sha256_file(&source)?;
-    let reference = effective_reference_date(&source, opts)?;
-    match read_store(state_dir, dataset, &source, &sha, reference, opts) {
-        Ok(Some(d)) => {
-            tracing::info!(dataset = dataset.name(), rows = d.num_rows(), "extract unchanged: read from the registry's store, not revalidated");
-            return Ok((d, Origin::Store));
-        }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating the extract again"),
+    let mut now = Vec::with_capacity(paths.len());
+    for p in &paths {
+        now.push((p.clone(), sha256_file(p)?, effective_reference_date(p, opts)?.to_string()));
     }
-    let opts = LoadOptions { reference_date: Some(reference), ..opts.clone() };
-    let loaded = regstat_contract::load_file(&source, dataset, &quarantine, &opts)?;
-    if loaded.report.source_sha256 != sha {
-        // The extract changed while it was read: serve what was validated, store nothing.
+    let plan = match plan(state_dir, dataset, &now) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating the extract again");
+            Plan::Validate
+        }
+    };
+    let stored = |stamp: &Stamp| read_parts(state_dir, dataset, stamp, opts);
+    match plan {
+        Plan::Store(stamp) => match stored(&stamp).and_then(|d| cut_quarantine(&stamp.quarantine_file, stamp.quarantine_bytes).map(|_| d)) {
+            Ok(d) => {
+                tracing::info!(dataset = dataset.name(), rows = d.num_rows(), files = now.len(), "extracts unchanged: read from the registry's store, not revalidated");
+                return Ok((d, Origin::Store));
+            }
+            Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating the extract again"),
+        },
+        Plan::Increment(stamp) => match stored(&stamp).and_then(|d| Ok((d, read_seen(state_dir, &stamp)?))) {
+            Ok((earlier, seen)) => return increment(state_dir, dataset, &quarantine, opts, &now, stamp, earlier, &seen),
+            Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating every file again"),
+        },
+        Plan::Validate => {}
+    }
+    // Everything again: forget the old store first, so a crash cannot pair it with new files.
+    let _ = std::fs::remove_file(stamp_path(state_dir, dataset));
+    let (loaded, seen) = load_files(&paths, dataset, &quarantine, opts, None)?;
+    if !same_files(&loaded.report.files, &now) {
+        // A file changed while it was validated: serve what was validated, store nothing.
         tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
         return Ok((loaded, Origin::Validated));
     }
-    if let Err(e) = write_store(state_dir, &loaded, reference) {
+    let part = match write_part(state_dir, dataset, 0, &loaded.batches, &loaded.person_keys, &seen) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
+            return Ok((loaded, Origin::Validated));
+        }
+    };
+    if let Err(e) = write_stamp(state_dir, dataset, vec![part], &loaded.report) {
         tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
     }
     Ok((loaded, Origin::Validated))
 }
 
-fn read_store(state_dir: &Path, dataset: Dataset, source: &Path, sha: &str, reference: NaiveDate, opts: &LoadOptions) -> Result<Option<LoadedDataset>> {
-    let (data, stamp_path) = paths(state_dir, dataset);
-    let Ok(text) = std::fs::read_to_string(&stamp_path) else {
-        return Ok(None);
+/// Validate the files after the stamp's, against what the stored parts saw; store one part more.
+#[allow(clippy::too_many_arguments)]
+fn increment(
+    state_dir: &Path,
+    dataset: Dataset,
+    quarantine: &Path,
+    opts: &LoadOptions,
+    now: &[(PathBuf, String, String)],
+    stamp: Stamp,
+    earlier: LoadedDataset,
+    seen: &Seen,
+) -> Result<(LoadedDataset, Origin)> {
+    let added: Vec<PathBuf> = now[stamp.files.len()..].iter().map(|(p, _, _)| p.clone()).collect();
+    // A crash after an earlier increment appended to the quarantine but before its stamp was
+    // written: cut those rows away, this increment writes them again.
+    cut_quarantine(&stamp.quarantine_file, stamp.quarantine_bytes)?;
+    let (new, fresh) = load_files(&added, dataset, quarantine, opts, Some(seen))?;
+    let rows = new.report.rows_read;
+    let origin = Origin::Increment { files: added.len(), rows };
+    let mut files = stamp.files.clone();
+    files.extend(new.report.files.iter().cloned());
+    let report = DatasetReport::from_files(dataset, files, new.report.quarantine_file.clone())?;
+    tracing::info!(dataset = dataset.name(), files = added.len(), rows_read = rows, rows_accepted = new.report.rows_accepted, "added extract files validated alone");
+    let write = same_files(&new.report.files, &now[stamp.files.len()..]);
+    let part = if write {
+        write_part(state_dir, dataset, stamp.parts.len(), &new.batches, &new.person_keys, &fresh)
+            .map_err(|e| tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates the added files again"))
+            .ok()
+    } else {
+        tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
+        None
     };
-    let stamp: Stamp = serde_json::from_str(&text).map_err(|e| Error::Internal(format!("store stamp: {e}")))?;
-    let fresh = stamp.version == STORE_VERSION
-        && stamp.dataset == dataset.name()
-        && stamp.source_sha256 == sha
-        && stamp.source_file == source
-        && stamp.reference_date == reference.to_string()
-        && stamp.quarantine_file.exists();
-    if !fresh {
-        return Ok(None);
+    let LoadedDataset { schema, mut batches, mut person_keys, .. } = earlier;
+    batches.extend(new.batches);
+    person_keys.extend(new.person_keys);
+    let loaded = LoadedDataset { dataset, schema, batches, person_keys, report };
+    if let Some(part) = part {
+        let mut parts = stamp.parts;
+        parts.push(part);
+        if let Err(e) = write_stamp(state_dir, dataset, parts, &loaded.report) {
+            tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store stamp");
+        }
     }
-    let file = File::open(&data).map_err(io(&data))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(opts.batch_rows.max(1)).build()?;
-    let schema = dataset.schema();
-    let (mut batches, mut person_keys) = (Vec::new(), Vec::new());
-    for b in reader {
-        let b = b?;
-        let keys = b
-            .column_by_name(KEY_COLUMN)
-            .and_then(|c| c.as_any().downcast_ref::<UInt64Array>().cloned())
-            .ok_or_else(|| Error::Internal("store lacks the person keys".into()))?;
-        let columns = schema
-            .fields()
-            .iter()
-            .map(|f| b.column_by_name(f.name()).cloned().ok_or_else(|| Error::Internal(format!("store lacks column {}", f.name()))))
-            .collect::<Result<Vec<_>>>()?;
-        batches.push(RecordBatch::try_new(schema.clone(), columns)?);
-        person_keys.push(keys);
-    }
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    if rows as u64 != stamp.rows_accepted {
-        return Err(Error::Internal(format!("store holds {rows} rows, its stamp {}", stamp.rows_accepted)));
-    }
-    let reasons = stamp
-        .reasons
-        .iter()
-        .map(|(code, n)| Reason::from_code(code).map(|r| (r.code(), *n)).ok_or_else(|| Error::Internal(format!("unknown reason {code}"))))
-        .collect::<Result<BTreeMap<_, _>>>()?;
-    let report = DatasetReport {
-        dataset: stamp.dataset,
-        source_file: stamp.source_file,
-        source_format: if stamp.source_format == "parquet" { "parquet" } else { "csv" },
-        source_sha256: stamp.source_sha256,
-        rows_read: stamp.rows_read,
-        rows_accepted: stamp.rows_accepted,
-        rows_quarantined: stamp.rows_quarantined,
-        reasons,
-        quarantine_file: stamp.quarantine_file,
-    };
-    Ok(Some(LoadedDataset { dataset, schema, batches, person_keys, report }))
+    Ok((loaded, origin))
 }
 
-fn write_store(state_dir: &Path, loaded: &LoadedDataset, reference: NaiveDate) -> Result<()> {
-    let (data, stamp_path) = paths(state_dir, loaded.dataset);
-    let dir = state_dir.join("store");
+/// Cut the quarantine file back to the length a stamp recorded (rows appended by a load whose
+/// stamp was never written).
+fn cut_quarantine(path: &Path, len: u64) -> Result<()> {
+    let f = std::fs::OpenOptions::new().write(true).open(path).map_err(io(path))?;
+    if f.metadata().map_err(io(path))?.len() > len {
+        f.set_len(len).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+fn same_files(files: &[FileReport], now: &[(PathBuf, String, String)]) -> bool {
+    files.len() == now.len() && files.iter().zip(now).all(|(f, (p, sha, reference))| &f.file == p && &f.sha256 == sha && &f.reference_date == reference)
+}
+
+fn plan(state_dir: &Path, dataset: Dataset, now: &[(PathBuf, String, String)]) -> Result<Plan> {
+    let Ok(text) = std::fs::read_to_string(stamp_path(state_dir, dataset)) else {
+        return Ok(Plan::Validate);
+    };
+    let stamp: Stamp = serde_json::from_str(&text).map_err(|e| Error::Internal(format!("store stamp: {e}")))?;
+    let quarantine_ok = std::fs::metadata(&stamp.quarantine_file).is_ok_and(|m| m.len() >= stamp.quarantine_bytes);
+    if stamp.version != STORE_VERSION || stamp.dataset != dataset.name() || !quarantine_ok || stamp.files.is_empty() {
+        return Ok(Plan::Validate);
+    }
+    let n = stamp.files.len();
+    if n > now.len() || !same_files(&stamp.files, &now[..n]) {
+        return Ok(Plan::Validate);
+    }
+    if n == now.len() {
+        return Ok(Plan::Store(stamp));
+    }
+    // Forks and cycles of personnummer changes are judged over the whole extract.
+    if dataset == Dataset::PersonnummerChanges || stamp.hash_canary != hash_canary() {
+        return Ok(Plan::Validate);
+    }
+    Ok(Plan::Increment(stamp))
+}
+
+fn read_parts(state_dir: &Path, dataset: Dataset, stamp: &Stamp, opts: &LoadOptions) -> Result<LoadedDataset> {
+    let schema = dataset.schema();
+    let (mut batches, mut person_keys) = (Vec::new(), Vec::new());
+    for part in &stamp.parts {
+        let path = store_dir(state_dir).join(&part.file);
+        let file = File::open(&path).map_err(io(&path))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(opts.batch_rows.max(1)).build()?;
+        let mut rows = 0u64;
+        for b in reader {
+            let b = b?;
+            let keys = b
+                .column_by_name(KEY_COLUMN)
+                .and_then(|c| c.as_any().downcast_ref::<UInt64Array>().cloned())
+                .ok_or_else(|| Error::Internal("store lacks the person keys".into()))?;
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| b.column_by_name(f.name()).cloned().ok_or_else(|| Error::Internal(format!("store lacks column {}", f.name()))))
+                .collect::<Result<Vec<_>>>()?;
+            rows += b.num_rows() as u64;
+            batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+            person_keys.push(keys);
+        }
+        if rows != part.rows {
+            return Err(Error::Internal(format!("store part {} holds {rows} rows, its stamp {}", part.file, part.rows)));
+        }
+    }
+    let report = DatasetReport::from_files(dataset, stamp.files.clone(), stamp.quarantine_file.clone())?;
+    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    if rows != report.rows_accepted {
+        return Err(Error::Internal(format!("store holds {rows} rows, its files' reports {}", report.rows_accepted)));
+    }
+    Ok(LoadedDataset { dataset, schema, batches, person_keys, report })
+}
+
+fn read_seen(state_dir: &Path, stamp: &Stamp) -> Result<Seen> {
+    let mut seen = Seen {
+        rows: Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_rows as usize).sum()),
+        keys: Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_keys as usize).sum()),
+    };
+    for part in &stamp.parts {
+        let path = seen_path(&store_dir(state_dir).join(&part.file));
+        let mut r = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
+        let mut head = [0u8; 24];
+        r.read_exact(&mut head).map_err(io(&path))?;
+        let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().unwrap_or_default());
+        if &head[..8] != SEEN_MAGIC || word(8) != part.seen_rows || word(16) != part.seen_keys {
+            return Err(Error::Internal(format!("{}: not the duplicate hashes its stamp names", path.display())));
+        }
+        let mut buf = [0u8; 16];
+        for _ in 0..part.seen_rows {
+            r.read_exact(&mut buf).map_err(io(&path))?;
+            seen.rows.push(u128::from_le_bytes(buf));
+        }
+        let mut buf = [0u8; 8];
+        for _ in 0..part.seen_keys {
+            r.read_exact(&mut buf).map_err(io(&path))?;
+            seen.keys.push(u64::from_le_bytes(buf));
+        }
+        if r.read(&mut buf).map_err(io(&path))? != 0 {
+            return Err(Error::Internal(format!("{}: longer than its stamp says", path.display())));
+        }
+    }
+    Ok(seen)
+}
+
+/// Write part `k`: its rows (with the person keys) and what its duplicate checks added.
+fn write_part(state_dir: &Path, dataset: Dataset, k: usize, batches: &[RecordBatch], keys: &[UInt64Array], seen: &Seen) -> Result<Part> {
+    let dir = store_dir(state_dir);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let mut fields: Vec<Field> = loaded.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let name = part_name(dataset, k);
+    let data = dir.join(&name);
+    let mut fields: Vec<Field> = dataset.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(Field::new(KEY_COLUMN, DataType::UInt64, false));
     let schema = Arc::new(Schema::new(fields));
     let tmp = data.with_extension("parquet.tmp");
     let file = File::create(&tmp).map_err(io(&tmp))?;
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(1 << 20)).build();
     let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-    for (b, keys) in loaded.batches.iter().zip(&loaded.person_keys) {
+    let mut rows = 0u64;
+    for (b, keys) in batches.iter().zip(keys) {
         let mut columns = b.columns().to_vec();
         columns.push(Arc::new(keys.clone()));
+        rows += b.num_rows() as u64;
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
     }
     writer.close()?;
     std::fs::rename(&tmp, &data).map_err(io(&data))?;
-    let r = &loaded.report;
+
+    let path = seen_path(&data);
+    let tmp = path.with_extension("seen.tmp");
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io(&tmp))?);
+    w.write_all(SEEN_MAGIC).map_err(io(&tmp))?;
+    w.write_all(&(seen.rows.len() as u64).to_le_bytes()).map_err(io(&tmp))?;
+    w.write_all(&(seen.keys.len() as u64).to_le_bytes()).map_err(io(&tmp))?;
+    for f in &seen.rows {
+        w.write_all(&f.to_le_bytes()).map_err(io(&tmp))?;
+    }
+    for k in &seen.keys {
+        w.write_all(&k.to_le_bytes()).map_err(io(&tmp))?;
+    }
+    w.into_inner().map_err(|e| io(&tmp)(e.into_error()))?.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    Ok(Part { file: name, rows, seen_rows: seen.rows.len() as u64, seen_keys: seen.keys.len() as u64 })
+}
+
+fn write_stamp(state_dir: &Path, dataset: Dataset, parts: Vec<Part>, report: &DatasetReport) -> Result<()> {
+    let path = stamp_path(state_dir, dataset);
+    let quarantine_bytes = std::fs::metadata(&report.quarantine_file).map_err(io(&report.quarantine_file))?.len();
     let stamp = Stamp {
         version: STORE_VERSION,
-        dataset: r.dataset.clone(),
-        source_file: r.source_file.clone(),
-        source_format: r.source_format.to_string(),
-        source_sha256: r.source_sha256.clone(),
-        reference_date: reference.to_string(),
-        rows_read: r.rows_read,
-        rows_accepted: r.rows_accepted,
-        rows_quarantined: r.rows_quarantined,
-        reasons: r.reasons.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        quarantine_file: r.quarantine_file.clone(),
+        dataset: dataset.name().to_string(),
+        hash_canary: hash_canary(),
+        parts,
+        files: report.files.clone(),
+        quarantine_file: report.quarantine_file.clone(),
+        quarantine_bytes,
     };
-    let tmp = stamp_path.with_extension("json.tmp");
+    let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&stamp).map_err(|e| Error::Internal(e.to_string()))?).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &stamp_path).map_err(io(&stamp_path))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))?;
     Ok(())
 }

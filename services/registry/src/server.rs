@@ -140,7 +140,8 @@ pub async fn build_with_store(config: RegistryConfig, store: Arc<RegistryStore>)
             rows_read = r.rows_read,
             rows_accepted = r.rows_accepted,
             rows_quarantined = r.rows_quarantined,
-            from_store = regstat_contract::Dataset::from_name(&r.dataset).and_then(|d| store.origin(d)) == Some(crate::persist::Origin::Store),
+            files = r.files.len(),
+            files_validated = regstat_contract::Dataset::from_name(&r.dataset).and_then(|d| store.origin(d)).map_or(0, |o| o.files_validated(&r)),
             "extract loaded"
         );
         let m = regstat_server::metrics::get();

@@ -138,13 +138,10 @@ impl RegistryStore {
         self.origins.get(&dataset).copied()
     }
 
-    /// Rows read and validated at this start (0 when every extract came from the store).
+    /// Rows read and validated at this start (0 when every extract came from the store; the
+    /// added files' rows only after an increment).
     pub fn rows_validated(&self) -> u64 {
-        self.datasets
-            .iter()
-            .filter(|(d, _)| self.origins.get(d) == Some(&Origin::Validated))
-            .map(|(_, l)| l.report.rows_read)
-            .sum()
+        self.datasets.iter().map(|(d, l)| self.origins.get(d).map_or(0, |o| o.rows_validated(&l.report))).sum()
     }
 
     pub fn reports(&self) -> Vec<DatasetReport> {

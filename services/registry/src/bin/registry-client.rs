@@ -98,6 +98,13 @@ async fn main() -> anyhow::Result<()> {
                     "  {:<18} read {:>10}  accepted {:>10}  quarantined {:>8}  {}",
                     d.dataset, d.rows_read, d.rows_accepted, d.rows_quarantined, reasons.join(" ")
                 );
+                if d.files.len() > 1 {
+                    // a base extract and its increments, each reconciled on its own
+                    for f in &d.files {
+                        println!("    {:<40} read {:>10}  accepted {:>10}  quarantined {:>8}", f.file, f.rows_read, f.rows_accepted, f.rows_quarantined);
+                    }
+                }
+                println!("    {} of {} file(s) validated at this start", d.files_validated, d.files.len());
             }
         }
         Command::Fetch { dataset, from, to, show } => {
