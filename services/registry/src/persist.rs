@@ -170,7 +170,7 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
             Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating the extract again"),
         },
         Plan::Increment(stamp) => match stored(&stamp).and_then(|d| Ok((d, read_seen(state_dir, &stamp)?))) {
-            Ok((earlier, seen)) => return increment(state_dir, dataset, &quarantine, opts, &now, stamp, earlier, &seen),
+            Ok((earlier, seen)) => return increment(state_dir, dataset, &quarantine, opts, &now, stamp, earlier, seen),
             Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating every file again"),
         },
         Plan::Validate => {}
@@ -206,13 +206,14 @@ fn increment(
     now: &[(PathBuf, String, String)],
     stamp: Stamp,
     earlier: LoadedDataset,
-    seen: &Seen,
+    seen: Seen,
 ) -> Result<(LoadedDataset, Origin)> {
     let added: Vec<PathBuf> = now[stamp.files.len()..].iter().map(|(p, _, _)| p.clone()).collect();
     // A crash after an earlier increment appended to the quarantine but before its stamp was
     // written: cut those rows away, this increment writes them again.
     cut_quarantine(&stamp.quarantine_file, stamp.quarantine_bytes)?;
-    let (new, fresh) = load_files(&added, dataset, quarantine, opts, Some(seen))?;
+    let (new, fresh) = load_files(&added, dataset, quarantine, opts, Some(&seen))?;
+    drop(seen); // the duplicate sets were seeded from it
     let rows = new.report.rows_read;
     let origin = Origin::Increment { files: added.len(), rows };
     let mut files = stamp.files.clone();
