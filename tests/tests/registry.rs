@@ -8,7 +8,7 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
 use chrono::NaiveDate;
 use regstat_contract::{load_dataset, Dataset, FormatPreference, LoadOptions};
-use regstat_registry::{RegistryClient, RegistryConfig};
+use regstat_registry::{Hold, RegistryClient, RegistryConfig};
 use regstat_tests::fixture;
 
 fn reference() -> NaiveDate {
@@ -327,8 +327,13 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn all_rows(store: &regstat_registry::RegistryStore, d: Dataset) -> RecordBatch {
-    let loaded = store.dataset(d.name()).expect("dataset");
+    let loaded = store.dataset(d.name()).expect("dataset").read_all().expect("read");
     concat_batches(&loaded.schema, &loaded.batches).expect("concat")
+}
+
+fn all_keys(store: &regstat_registry::RegistryStore, d: Dataset) -> Vec<u64> {
+    let loaded = store.dataset(d.name()).expect("dataset").read_all().expect("read");
+    loaded.person_keys.iter().flat_map(|k| k.values().to_vec()).collect()
 }
 
 #[test]
@@ -338,9 +343,12 @@ fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_ch
     let tmp = tempfile::tempdir().expect("tempdir");
     let (extracts, state) = (tmp.path().join("fk"), tmp.path().join("state"));
     copy_dir(&fixture("defects").join("fk"), &extracts);
-    let load = || RegistryStore::load(regstat_contract::Register::Fk, &extracts, &state, &opts(), true).expect("loads");
+    let load_held = |hold| RegistryStore::load(regstat_contract::Register::Fk, &extracts, &state, &opts(), true, hold).expect("loads");
+    let load = || load_held(Hold::Store);
 
-    let first = load();
+    // The first start holds what it validated in memory: the reference for what is later
+    // served from the store's files.
+    let first = load_held(Hold::Memory);
     let read: u64 = first.reports().iter().map(|r| r.rows_read).sum();
     assert!(read > 20);
     assert_eq!(first.rows_validated(), read, "a first start validates every row");
@@ -348,26 +356,33 @@ fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_ch
         assert_eq!(first.origin(d), Some(Origin::Validated), "{d}");
     }
 
-    // Restart: nothing is validated; the reports, the rows, the person keys and a semi-join are
-    // the same as after validation.
+    // Restart: nothing is validated; the reports, the rows, the person keys and a semi-join
+    // served from the store's files on disk are the same as those validated in memory.
     let second = load();
     assert_eq!(second.rows_validated(), 0, "a restart on unchanged extracts validates nothing");
     for &d in &[Dataset::Persons, Dataset::Registrations, Dataset::Decisions, Dataset::BenefitPayments] {
         assert_eq!(second.origin(d), Some(Origin::Store), "{d}");
+        assert!(second.dataset(d.name()).expect("d").on_disk(), "{d}: served from the store");
+        assert!(!first.dataset(d.name()).expect("d").on_disk(), "{d}: held in memory");
         assert_eq!(all_rows(&second, d), all_rows(&first, d), "{d}: rows");
-        let (a, b) = (first.dataset(d.name()).expect("a"), second.dataset(d.name()).expect("b"));
-        let keys = |l: &regstat_contract::LoadedDataset| l.person_keys.iter().flat_map(|k| k.values().to_vec()).collect::<Vec<u64>>();
-        assert_eq!(keys(a), keys(b), "{d}: person keys");
+        assert_eq!(all_keys(&second, d), all_keys(&first, d), "{d}: person keys");
     }
     assert_eq!(second.reports(), first.reports());
     let report = regstat_registry::admin::load_report("fk-registry", &second);
     // every extract from the store (an optional dataset without an extract is absent, not stored)
     assert!(report.datasets.iter().filter(|d| d.source_format != "absent").all(|d| d.from_store), "{report:?}");
-    let someone: std::collections::HashSet<u64, ahash::RandomState> =
-        first.dataset("decisions").expect("decisions").person_keys[0].values().iter().take(2).copied().collect();
-    let (_, x) = first.semi_join("decisions", &someone, regstat_registry::MonthRange::default()).expect("semi-join");
-    let (_, y) = second.semi_join("decisions", &someone, regstat_registry::MonthRange::default()).expect("semi-join");
-    assert_eq!(x, y);
+    let someone: std::collections::HashSet<u64, ahash::RandomState> = all_keys(&first, Dataset::Decisions).into_iter().take(2).collect();
+    let someone = std::sync::Arc::new(someone);
+    let semi = |s: &RegistryStore, range| {
+        let (schema, b) = s.collect(&s.semi_join("decisions", someone.clone(), range).expect("semi-join")).expect("answer");
+        concat_batches(&schema, &b).expect("concat")
+    };
+    let x = semi(&first, regstat_registry::MonthRange::default());
+    assert!(x.num_rows() >= 2, "{x:?}");
+    assert_eq!(x, semi(&second, regstat_registry::MonthRange::default()));
+    let range = regstat_registry::MonthRange::parse("2018-01", "2020-12").expect("range");
+    assert_eq!(semi(&first, range), semi(&second, range));
+    assert_eq!(first.count("decisions", range).expect("count"), second.count("decisions", range).expect("count"));
 
     // A changed extract (a new valid row) is validated again, alone.
     let path = extracts.join("registrations.csv");
@@ -380,8 +395,10 @@ fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_ch
     let third = load();
     let regs = third.dataset("registrations").expect("registrations");
     assert_eq!(third.origin(Dataset::Registrations), Some(Origin::Validated));
-    assert_eq!(third.rows_validated(), regs.report.rows_read, "only the changed extract is validated");
-    assert_eq!(regs.report.rows_accepted, first.dataset("registrations").expect("r").report.rows_accepted + 1);
+    assert!(regs.on_disk(), "validated, stored, then served from the store");
+    assert_eq!(third.rows_validated(), regs.report().rows_read, "only the changed extract is validated");
+    assert_eq!(regs.report().rows_accepted, first.dataset("registrations").expect("r").report().rows_accepted + 1);
+    assert_eq!(all_rows(&third, Dataset::Registrations).num_rows() as u64, regs.report().rows_accepted);
     for &d in &[Dataset::Persons, Dataset::Decisions, Dataset::BenefitPayments] {
         assert_eq!(third.origin(d), Some(Origin::Store), "{d}");
     }
@@ -403,11 +420,13 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
     let tmp = tempfile::tempdir().expect("tempdir");
     let (extracts, state) = (tmp.path().join("fk"), tmp.path().join("state"));
     copy_dir(&fixture("defects").join("fk"), &extracts);
-    let load_in = |state: &Path| RegistryStore::load(regstat_contract::Register::Fk, &extracts, state, &opts(), true).expect("loads");
-    let load = || load_in(&state);
+    // Served from the store on disk; the fresh loads it is compared with hold what they
+    // validated in memory.
+    let load_in = |state: &Path, hold| RegistryStore::load(regstat_contract::Register::Fk, &extracts, state, &opts(), true, hold).expect("loads");
+    let load = || load_in(&state, Hold::Store);
     let quarantine = |state: &Path| std::fs::read_to_string(state.join("quarantine/persons.quarantine.csv")).expect("quarantine");
     let first = load();
-    let base_rows = first.dataset("persons").expect("persons").report.rows_read;
+    let base_rows = first.dataset("persons").expect("persons").report().rows_read;
     assert_eq!(base_rows, 14);
 
     // February: a copy of a base row that was quarantined as a repeated key (an exact duplicate
@@ -431,7 +450,8 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
         assert_eq!(second.origin(d), Some(Origin::Store), "{d}");
     }
     let persons = second.dataset("persons").expect("persons");
-    let r = &persons.report;
+    assert!(persons.on_disk());
+    let r = persons.report();
     assert_eq!((r.rows_read, r.rows_accepted, r.rows_quarantined), (19, 6, 13));
     assert_eq!(r.files.len(), 2);
     let feb = &r.files[1];
@@ -439,7 +459,7 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
     assert_eq!((feb.rows_read, feb.rows_accepted, feb.rows_quarantined), (5, 1, 4));
     let want: BTreeMap<String, u64> = [("DUPLICATE_ROW", 2), ("DUPLICATE_KEY", 1), ("MALFORMED_ROW", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
     assert_eq!(feb.reasons, want);
-    assert_eq!(r.files[0], first.dataset("persons").expect("p").report.files[0], "the base file's report is kept");
+    assert_eq!(r.files[0], first.dataset("persons").expect("p").report().files[0], "the base file's report is kept");
     let lines: Vec<String> = quarantine(&state).lines().filter(|l| l.contains("persons.2024-02.csv")).map(String::from).collect();
     let rows: Vec<&str> = lines.iter().map(|l| l.split(',').nth(1).expect("row number")).collect();
     assert_eq!(rows, ["1", "2", "3", "5"], "row numbers within the added file: {lines:?}");
@@ -449,14 +469,13 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
 
     // The same as validating every file from nothing.
     let fresh_state = tmp.path().join("fresh");
-    let fresh = load_in(&fresh_state);
+    let fresh = load_in(&fresh_state, Hold::Memory);
     assert_eq!(fresh.origin(Dataset::Persons), Some(Origin::Validated));
     assert_eq!(all_rows(&fresh, Dataset::Persons), all_rows(&second, Dataset::Persons));
-    let keys = |s: &RegistryStore| s.dataset("persons").expect("p").person_keys.iter().flat_map(|k| k.values().to_vec()).collect::<Vec<u64>>();
-    assert_eq!(keys(&fresh), keys(&second));
-    assert_eq!(fresh.dataset("persons").expect("p").report.files, r.files);
-    assert_eq!(fresh.dataset("persons").expect("p").report.source_sha256, r.source_sha256);
-    assert_ne!(r.source_sha256, first.dataset("persons").expect("p").report.source_sha256, "the dataset's content hash covers its files");
+    assert_eq!(all_keys(&fresh, Dataset::Persons), all_keys(&second, Dataset::Persons));
+    assert_eq!(fresh.dataset("persons").expect("p").report().files, r.files);
+    assert_eq!(fresh.dataset("persons").expect("p").report().source_sha256, r.source_sha256);
+    assert_ne!(r.source_sha256, first.dataset("persons").expect("p").report().source_sha256, "the dataset's content hash covers its files");
     let (q_inc, q_fresh) = (quarantine(&state), quarantine(&fresh_state));
     assert_eq!(q_inc.replace(&state.display().to_string(), ""), q_fresh.replace(&fresh_state.display().to_string(), ""));
 
@@ -465,7 +484,7 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
     let third = load();
     assert_eq!(third.origin(Dataset::Persons), Some(Origin::Store));
     assert_eq!(third.rows_validated(), 0);
-    assert_eq!(all_rows(&third, Dataset::Persons), all_rows(&second, Dataset::Persons));
+    assert_eq!(all_rows(&third, Dataset::Persons), all_rows(&fresh, Dataset::Persons));
     let mut q = std::fs::OpenOptions::new().append(true).open(state.join("quarantine/persons.quarantine.csv")).expect("open");
     std::io::Write::write_all(&mut q, b"left,by,an,interrupted,load,\n").expect("append");
     drop(q);
@@ -477,10 +496,10 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
     .expect("march");
     let fourth = load();
     assert_eq!(fourth.origin(Dataset::Persons), Some(Origin::Increment { files: 1, rows: 2 }));
-    let mar = &fourth.dataset("persons").expect("p").report.files[2];
+    let mar = &fourth.dataset("persons").expect("p").report().files[2];
     assert_eq!((mar.rows_accepted, mar.reasons.get("DUPLICATE_KEY").copied()), (1, Some(1)));
     let fresh_state = tmp.path().join("fresh2");
-    let fresh = load_in(&fresh_state);
+    let fresh = load_in(&fresh_state, Hold::Memory);
     assert_eq!(all_rows(&fresh, Dataset::Persons), all_rows(&fourth, Dataset::Persons));
     assert_eq!(quarantine(&state).replace(&state.display().to_string(), ""), quarantine(&fresh_state).replace(&fresh_state.display().to_string(), ""));
 
@@ -491,7 +510,7 @@ fn an_added_months_file_is_validated_alone_and_gives_exactly_a_load_of_every_fil
     std::fs::write(&base, text).expect("write");
     let fifth = load();
     assert_eq!(fifth.origin(Dataset::Persons), Some(Origin::Validated));
-    let r = &fifth.dataset("persons").expect("p").report;
+    let r = fifth.dataset("persons").expect("p").report();
     assert_eq!((r.files.len(), r.rows_read), (3, 15 + 5 + 2));
     assert_eq!(r.files[2].reasons.get("DUPLICATE_ROW").copied(), Some(1), "March's new person is now a copy of a base row");
 }

@@ -105,13 +105,36 @@ pub async fn run_job(persons: u64, seed: u64, data: &Path, work: &Path, years: (
             let _ = rx.await;
         }));
     }
+    let row = job(&certs, &secret, (addrs[0], addrs[1]), work, years, project, statistics, persons).await;
+    for s in stops {
+        let _ = s.send(());
+    }
+    row
+}
+
+/// One linkage job of `project` against registries listening at `registries` (fk, sos), with
+/// the linkage service in this process; its time and this process's peak RSS.
+#[allow(clippy::too_many_arguments)]
+pub async fn job(
+    certs: &Path,
+    secret: &Path,
+    registries: (SocketAddr, SocketAddr),
+    work: &Path,
+    years: (i32, i32),
+    project: &str,
+    statistics: &[&str],
+    persons: u64,
+) -> anyhow::Result<Row> {
+    let certs = certs.to_path_buf();
+    let mut stops = Vec::new();
+    let addrs = [registries.0, registries.1];
     let material = TlsMaterial::from_dir(&certs, "linkage")?;
     let config = linkage::LinkageConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         state: work.join("linkage"),
         target: linkage::runner::DeliveryTarget::Store(work.join("query")),
         upstreams: linkage::runner::Upstreams::new(addrs[0], addrs[1], Some(material.clone())),
-        master: MasterSecret::from_file(&secret)?,
+        master: MasterSecret::from_file(secret)?,
         tls: Some(material),
         access: Access::new(linkage::server::linkage_policy()),
     };

@@ -1,5 +1,7 @@
 //! `make bench`: generator throughput, load + validate throughput, and Arrow Flight streaming
-//! throughput (whole dataset and person-filter semi-join) for `interventions`; the
+//! throughput (whole dataset and person-filter semi-join) for `interventions`; both registries
+//! as processes holding their data in memory or serving it from their store on disk (first
+//! start, restart, peak RSS while serving a linkage job, side by side); the
 //! pseudonymisation kernel next to raw SHA-256 on the same input; and whole linkage jobs
 //! (registries → linkage → delivery, mutual TLS on loopback) at two population sizes — each
 //! with the peak resident memory of its stage. Prints Markdown tables.
@@ -37,8 +39,9 @@ struct Cli {
     /// Persons sent in the semi-join stage.
     #[arg(long, default_value_t = 100_000)]
     semi_join_persons: usize,
-    /// Which stages: any of registers, kernel, linkage, production, ledger (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "registers,kernel,linkage,production,ledger")]
+    /// Which stages: any of registers, serving, kernel, linkage, production, ledger
+    /// (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "registers,serving,kernel,linkage,production,ledger")]
     stages: Vec<String>,
     /// Population sizes of the whole-linkage-job stage (the largest reuses the registers
     /// stage's data when sizes match).
@@ -56,6 +59,7 @@ struct Cli {
 mod ledger;
 mod linkage_job;
 mod production;
+mod serving;
 
 pub(crate) struct Row {
     pub(crate) stage: String,
@@ -86,7 +90,7 @@ fn file_size(p: &Path) -> u64 {
 
 /// Bytes of Arrow data a batch holds (its slices only: decoded Flight batches share their IPC
 /// message buffers, so `get_array_memory_size` would count those once per column).
-fn data_bytes(batch: &RecordBatch) -> u64 {
+pub(crate) fn data_bytes(batch: &RecordBatch) -> u64 {
     batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64).sum()
 }
 
@@ -108,6 +112,17 @@ fn rows_bytes(batches: &[RecordBatch]) -> (u64, u64) {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut table = Vec::new();
+    let mut extra = String::new();
+    if cli.stages.iter().any(|s| s == "registers" || s == "serving") {
+        generate(&cli, &mut table).await?;
+    }
+    // The registries as processes first, while this process is small: the register stages
+    // below leave gigabytes allocated here, which would crowd the children's memory.
+    if cli.stages.iter().any(|s| s == "serving") {
+        let (rows, side) = serving::run(cli.persons, cli.seed, &cli.work.join("data"), &cli.work.join("serving")).await?;
+        table.extend(rows);
+        extra.push_str(&side);
+    }
     if cli.stages.iter().any(|s| s == "registers") {
         registers(&cli, &mut table).await?;
     }
@@ -132,12 +147,13 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     print_table(&cli, &table);
+    print!("{extra}");
     Ok(())
 }
 
-async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
+/// Generate the population of the register stages (unless `--reuse` finds it).
+async fn generate(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
     let data = cli.work.join("data");
-
     if !cli.reuse || !generated(&data, cli.persons, cli.seed) {
         reset_peak();
         let t = Instant::now();
@@ -151,6 +167,12 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
             .sum();
         table.push(Row { stage: "generate all datasets (CSV+Parquet)".into(), seconds, rows: report.datasets.values().map(|d| d.rows).sum(), bytes, peak_mib: peak_mib() });
     }
+
+    Ok(())
+}
+
+async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
+    let data = cli.work.join("data");
 
     let sos_dir = data.join("sos");
     let quarantine = cli.work.join("quarantine");
@@ -183,13 +205,13 @@ async fn registers(cli: &Cli, table: &mut Vec<Row>) -> anyhow::Result<()> {
         let t = Instant::now();
         let (d, origin) = {
             let (dir, state) = (inc_dir.clone(), store_state.clone());
-            tokio::task::spawn_blocking(move || regstat_registry::persist::load_or_validate(&dir, Dataset::Interventions, &state, &opts)).await??
+            tokio::task::spawn_blocking(move || regstat_registry::persist::load_or_validate(&dir, Dataset::Interventions, &state, &opts, regstat_registry::Hold::Store)).await??
         };
         let seconds = t.elapsed().as_secs_f64();
         eprintln!("{stage}: {origin:?}");
-        let validated = origin.rows_validated(&d.report);
+        let validated = origin.rows_validated(d.report());
         let stage = if stage.contains("month's file added") { format!("{stage} ({added} rows added, {validated} validated)") } else { format!("{stage} ({validated} rows validated)") };
-        table.push(Row { stage, seconds, rows: d.report.rows_read, bytes: d.report.files.iter().map(|f| file_size(&f.file)).sum(), peak_mib: peak_mib() });
+        table.push(Row { stage, seconds, rows: d.report().rows_read, bytes: d.report().files.iter().map(|f| file_size(&f.file)).sum(), peak_mib: peak_mib() });
         drop(d);
     }
     let _ = std::fs::remove_dir_all(&inc_dir);

@@ -36,7 +36,8 @@ use tracing::instrument;
 
 use regstat_server::Access;
 use crate::error::Error;
-use crate::store::{MonthRange, RegistryStore};
+use crate::held::PersonSet;
+use crate::store::{MonthRange, Query, RegistryStore};
 
 /// Flight adapter for one register.
 #[derive(Clone)]
@@ -60,7 +61,7 @@ impl RegistryFlight {
     }
 
     /// The rows of a selection by intervention, for an authorised project only.
-    fn select(&self, dataset: &str, range: MonthRange, sel: &pb::InterventionSelection) -> Result<(SchemaRef, Vec<RecordBatch>), Status> {
+    fn select(&self, dataset: &str, range: MonthRange, sel: &pb::InterventionSelection) -> Result<Query, Status> {
         if sel.project.is_empty() {
             return Err(Status::invalid_argument("a selection by intervention names its linkage project"));
         }
@@ -76,7 +77,7 @@ impl RegistryFlight {
         let d = self.store.dataset(name)?;
         let rows = self.store.count(name, range)?;
         let info = FlightInfo::new()
-            .try_with_schema(&d.schema)
+            .try_with_schema(d.schema())
             .map_err(|e| Status::internal(e.to_string()))?
             .with_descriptor(FlightDescriptor::new_path(vec![name.to_string()]))
             .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket.encode_to_vec())))
@@ -110,13 +111,41 @@ fn range_of(r: Option<&pb::MonthRange>) -> Result<MonthRange, Status> {
 
 type FlightStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-fn encode(schema: SchemaRef, batches: Vec<RecordBatch>) -> FlightStream<FlightData> {
-    let input = stream::iter(batches.into_iter().map(Ok::<_, FlightError>));
-    FlightDataEncoderBuilder::new()
-        .with_schema(schema)
-        .build(input)
-        .map_err(Status::from)
-        .boxed()
+/// Batches in flight between the reading thread and the encoder: the answer's memory stays
+/// bounded by this many batches whatever its size.
+const IN_FLIGHT: usize = 4;
+
+impl RegistryFlight {
+    /// Stream the answer to `q`: read a batch at a time on a blocking thread (from the
+    /// registry's store on disk, or memory), encode as it arrives. A reader that stops reading
+    /// stops the thread; an error after the first batch ends the stream with its status.
+    /// `done` is logged (in the call's span) when the whole answer has been handed over.
+    fn answer(&self, q: Query, schema: SchemaRef, done: &'static str) -> FlightStream<FlightData> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(IN_FLIGHT);
+        let store = Arc::clone(&self.store);
+        let service = self.service;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let name = q.dataset().name();
+            match store.run(&q, &mut |b| tx.blocking_send(Ok(b)).is_ok()) {
+                Ok(rows) => {
+                    span.record("rows", rows);
+                    tracing::info!(rows, "{done}");
+                    regstat_server::metrics::rows(service, name, "served", rows);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "answer failed while streaming");
+                    let _ = tx.blocking_send(Err(FlightError::from(Status::from(e))));
+                }
+            }
+        });
+        FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .map_err(Status::from)
+            .boxed()
+    }
 }
 
 #[tonic::async_trait]
@@ -180,7 +209,7 @@ impl FlightService for RegistryFlight {
         let (name, _, _) = Self::resolve(request.get_ref())?;
         let d = self.store.dataset(&name)?;
         let options = arrow::ipc::writer::IpcWriteOptions::default();
-        let result = SchemaResult::try_from(SchemaAsIpc::new(&d.schema, &options))
+        let result = SchemaResult::try_from(SchemaAsIpc::new(d.schema(), &options))
             .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(result))
     }
@@ -191,18 +220,17 @@ impl FlightService for RegistryFlight {
         let ticket = pb::DatasetTicket::decode(request.get_ref().ticket.as_ref())
             .map_err(|_| Status::invalid_argument("ticket is not a DatasetTicket"))?;
         let range = range_of(ticket.range.as_ref())?;
-        let (schema, batches) = match &ticket.selection {
+        let query = match &ticket.selection {
             Some(sel) => self.select(&ticket.dataset, range, sel)?,
             None => self.store.scan(&ticket.dataset, range)?,
         };
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        tracing::Span::current().record("dataset", ticket.dataset.as_str()).record("rows", rows);
+        let schema = self.store.schema(&query)?;
+        tracing::Span::current().record("dataset", ticket.dataset.as_str());
         match &ticket.selection {
             Some(sel) => tracing::info!(project = %sel.project, law = %sel.law, intervention = %sel.intervention, "streaming a selection by intervention"),
             None => tracing::info!("streaming dataset"),
         }
-        regstat_server::metrics::rows(self.service, &ticket.dataset, "served", rows as u64);
-        Ok(Response::new(encode(schema, batches)))
+        Ok(Response::new(self.answer(query, schema, "dataset streamed")))
     }
 
     async fn do_put(
@@ -236,7 +264,7 @@ impl FlightService for RegistryFlight {
         let data = stream::once(async move { Ok(first) }).chain(incoming).map_err(FlightError::from);
         let mut batches = FlightRecordBatchStream::new_from_flight_data(data);
         let reference = self.store.reference_date();
-        let mut persons: HashSet<u64, RandomState> = HashSet::with_hasher(RandomState::new());
+        let mut persons: PersonSet = HashSet::with_hasher(RandomState::new());
         let mut batch_no = 0usize;
         while let Some(batch) = batches.next().await {
             let batch = batch.map_err(|e| match e {
@@ -258,15 +286,12 @@ impl FlightService for RegistryFlight {
                 persons.insert(p.as_u64());
             }
         }
-        let (schema, out) = self.store.semi_join(&cmd.dataset, &persons, range)?;
-        let rows: usize = out.iter().map(RecordBatch::num_rows).sum();
-        tracing::Span::current()
-            .record("dataset", cmd.dataset.as_str())
-            .record("persons", persons.len())
-            .record("rows", rows);
-        tracing::info!("person-filter exchange answered");
-        regstat_server::metrics::rows(self.service, &cmd.dataset, "served", rows as u64);
-        Ok(Response::new(encode(schema, out)))
+        let n = persons.len();
+        let query = self.store.semi_join(&cmd.dataset, Arc::new(persons), range)?;
+        let schema = self.store.schema(&query)?;
+        tracing::Span::current().record("dataset", cmd.dataset.as_str()).record("persons", n);
+        tracing::info!("person-filter exchange: answering");
+        Ok(Response::new(self.answer(query, schema, "person-filter exchange answered")))
     }
 
     async fn do_action(&self, request: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {

@@ -13,9 +13,11 @@
 //!
 //! On the next start, with `F` the dataset's files now and `S` the files of the stamp:
 //! - `F = S` (same paths and content hashes, read under the same reference dates): the parts are
-//!   read **without validating a row** ([`Origin::Store`]);
-//! - `S` a strict prefix of `F`: the parts are read and only the added files are validated
-//!   ([`Origin::Increment`]); their duplicates are judged against everything loaded before (the
+//!   served **without validating a row** ([`Origin::Store`]): from disk, where only their
+//!   footers are read at start ([`crate::held`]), or read whole into memory with
+//!   [`Hold::Memory`];
+//! - `S` a strict prefix of `F`: only the added files are validated, the stored rows are not
+//!   read ([`Origin::Increment`]); their duplicates are judged against everything loaded before (the
 //!   stored fingerprints seed the duplicate sets, so the first occurrence across all files is
 //!   kept exactly as a load of every file in one pass), their quarantined rows are appended to
 //!   the quarantine file, and one new part is written;
@@ -46,11 +48,11 @@ use regstat_contract::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::held::{Held, Hold, Stored, KEY_COLUMN};
 
 /// Bumped whenever validation rules or the stored layout change: an older store is revalidated.
 pub const STORE_VERSION: u32 = 3;
 
-const KEY_COLUMN: &str = "__person_key";
 const SEEN_MAGIC: &[u8; 8] = b"RSSEEN01";
 
 /// How a dataset came to be in memory at this start.
@@ -138,14 +140,16 @@ enum Plan {
 }
 
 /// Load `dataset` from the store when its files are unchanged, validate only its added files
-/// when the store holds the earlier ones, else validate every file (and store it).
-pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path, opts: &LoadOptions) -> Result<(LoadedDataset, Origin)> {
+/// when the store holds the earlier ones, else validate every file (and store it). With
+/// [`Hold::Store`] the dataset is then served from the store's parts on disk (nothing of it
+/// stays in memory); with [`Hold::Memory`], or where it could not be stored, from memory.
+pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path, opts: &LoadOptions, hold: Hold) -> Result<(Held, Origin)> {
     let quarantine = state_dir.join("quarantine");
     let paths = match source_paths(extracts_dir, dataset, opts.format) {
         Ok(p) => p,
         // An optional dataset without an extract: nothing to store.
         Err(LoadError::Missing { .. }) if dataset.optional() => {
-            return Ok((load_dataset(extracts_dir, dataset, &quarantine, opts)?, Origin::Validated))
+            return Ok((Held::Memory(load_dataset(extracts_dir, dataset, &quarantine, opts)?), Origin::Validated))
         }
         Err(e) => return Err(e.into()),
     };
@@ -160,17 +164,17 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
             Plan::Validate
         }
     };
-    let stored = |stamp: &Stamp| read_parts(state_dir, dataset, stamp, opts);
     match plan {
-        Plan::Store(stamp) => match stored(&stamp).and_then(|d| cut_quarantine(&stamp.quarantine_file, stamp.quarantine_bytes).map(|_| d)) {
+        Plan::Store(stamp) => match serve(state_dir, dataset, &stamp, opts, hold).and_then(|d| cut_quarantine(&stamp.quarantine_file, stamp.quarantine_bytes).map(|_| d)) {
             Ok(d) => {
-                tracing::info!(dataset = dataset.name(), rows = d.num_rows(), files = now.len(), "extracts unchanged: read from the registry's store, not revalidated");
+                tracing::info!(dataset = dataset.name(), rows = d.num_rows(), files = now.len(), on_disk = d.on_disk(), "extracts unchanged: read from the registry's store, not revalidated");
                 return Ok((d, Origin::Store));
             }
             Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating the extract again"),
         },
-        Plan::Increment(stamp) => match stored(&stamp).and_then(|d| Ok((d, read_seen(state_dir, &stamp)?))) {
-            Ok((earlier, seen)) => return increment(state_dir, dataset, &quarantine, opts, &now, stamp, earlier, seen),
+        // The stored parts are checked before the added files are judged against them.
+        Plan::Increment(stamp) => match open_parts(state_dir, dataset, &stamp, opts).and_then(|_| read_seen(state_dir, &stamp)) {
+            Ok(seen) => return increment(state_dir, dataset, &quarantine, opts, &now, stamp, seen, hold),
             Err(e) => tracing::warn!(dataset = dataset.name(), error = %e, "registry store unreadable: validating every file again"),
         },
         Plan::Validate => {}
@@ -181,22 +185,44 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
     if !same_files(&loaded.report.files, &now) {
         // A file changed while it was validated: serve what was validated, store nothing.
         tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
-        return Ok((loaded, Origin::Validated));
+        return Ok((Held::Memory(loaded), Origin::Validated));
     }
-    let part = match write_part(state_dir, dataset, 0, &loaded.batches, &loaded.person_keys, &seen) {
-        Ok(p) => p,
+    let stamp = write_part(state_dir, dataset, 0, &loaded.batches, &loaded.person_keys, &seen)
+        .and_then(|part| write_stamp(state_dir, dataset, vec![part], &loaded.report));
+    drop(seen);
+    let stamp = match stamp {
+        Ok(s) => s,
         Err(e) => {
             tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
-            return Ok((loaded, Origin::Validated));
+            return Ok((Held::Memory(loaded), Origin::Validated));
         }
     };
-    if let Err(e) = write_stamp(state_dir, dataset, vec![part], &loaded.report) {
-        tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
+    if hold == Hold::Memory {
+        return Ok((Held::Memory(loaded), Origin::Validated));
     }
-    Ok((loaded, Origin::Validated))
+    drop(loaded); // served from the store from now on
+    match open_parts(state_dir, dataset, &stamp, opts) {
+        Ok(s) => Ok((Held::Stored(s), Origin::Validated)),
+        // Just written and unreadable: validate again rather than serve nothing.
+        Err(e) => {
+            tracing::warn!(dataset = dataset.name(), error = %e, "the registry's store just written is unreadable: serving from memory");
+            let _ = std::fs::remove_file(stamp_path(state_dir, dataset));
+            let (loaded, _) = load_files(&paths, dataset, &quarantine, opts, None)?;
+            Ok((Held::Memory(loaded), Origin::Validated))
+        }
+    }
 }
 
-/// Validate the files after the stamp's, against what the stored parts saw; store one part more.
+/// The stored parts, served from disk or read into memory.
+fn serve(state_dir: &Path, dataset: Dataset, stamp: &Stamp, opts: &LoadOptions, hold: Hold) -> Result<Held> {
+    match hold {
+        Hold::Store => Ok(Held::Stored(open_parts(state_dir, dataset, stamp, opts)?)),
+        Hold::Memory => Ok(Held::Memory(read_parts(state_dir, dataset, stamp, opts)?)),
+    }
+}
+
+/// Validate the files after the stamp's, against what the stored parts saw; store one part
+/// more. The stored rows themselves are not read.
 #[allow(clippy::too_many_arguments)]
 fn increment(
     state_dir: &Path,
@@ -205,9 +231,9 @@ fn increment(
     opts: &LoadOptions,
     now: &[(PathBuf, String, String)],
     stamp: Stamp,
-    earlier: LoadedDataset,
     seen: Seen,
-) -> Result<(LoadedDataset, Origin)> {
+    hold: Hold,
+) -> Result<(Held, Origin)> {
     let added: Vec<PathBuf> = now[stamp.files.len()..].iter().map(|(p, _, _)| p.clone()).collect();
     // A crash after an earlier increment appended to the quarantine but before its stamp was
     // written: cut those rows away, this increment writes them again.
@@ -220,27 +246,30 @@ fn increment(
     files.extend(new.report.files.iter().cloned());
     let report = DatasetReport::from_files(dataset, files, new.report.quarantine_file.clone())?;
     tracing::info!(dataset = dataset.name(), files = added.len(), rows_read = rows, rows_accepted = new.report.rows_accepted, "added extract files validated alone");
-    let write = same_files(&new.report.files, &now[stamp.files.len()..]);
-    let part = if write {
+    let stored = if same_files(&new.report.files, &now[stamp.files.len()..]) {
+        let mut parts = stamp.parts.clone();
         write_part(state_dir, dataset, stamp.parts.len(), &new.batches, &new.person_keys, &fresh)
+            .and_then(|part| {
+                parts.push(part);
+                write_stamp(state_dir, dataset, parts, &report)
+            })
             .map_err(|e| tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates the added files again"))
             .ok()
     } else {
         tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
         None
     };
-    let LoadedDataset { schema, mut batches, mut person_keys, .. } = earlier;
-    batches.extend(new.batches);
-    person_keys.extend(new.person_keys);
-    let loaded = LoadedDataset { dataset, schema, batches, person_keys, report };
-    if let Some(part) = part {
-        let mut parts = stamp.parts;
-        parts.push(part);
-        if let Err(e) = write_stamp(state_dir, dataset, parts, &loaded.report) {
-            tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store stamp");
+    drop(fresh);
+    if let Some(new_stamp) = &stored {
+        if let Ok(d) = serve(state_dir, dataset, new_stamp, opts, hold) {
+            return Ok((d, origin));
         }
     }
-    Ok((loaded, origin))
+    // Not stored: the earlier parts and the added rows in memory.
+    let LoadedDataset { schema, mut batches, mut person_keys, .. } = read_parts(state_dir, dataset, &stamp, opts)?;
+    batches.extend(new.batches);
+    person_keys.extend(new.person_keys);
+    Ok((Held::Memory(LoadedDataset { dataset, schema, batches, person_keys, report }), origin))
 }
 
 /// Cut the quarantine file back to the length a stamp recorded (rows appended by a load whose
@@ -315,6 +344,35 @@ fn read_parts(state_dir: &Path, dataset: Dataset, stamp: &Stamp, opts: &LoadOpti
     Ok(LoadedDataset { dataset, schema, batches, person_keys, report })
 }
 
+/// The stored parts as a dataset served from disk, after checking each part's row count and
+/// columns against the stamp (its metadata only: no row is read).
+fn open_parts(state_dir: &Path, dataset: Dataset, stamp: &Stamp, opts: &LoadOptions) -> Result<Stored> {
+    let schema = dataset.schema();
+    let (mut parts, mut rows, mut bytes) = (Vec::new(), 0u64, 0u64);
+    for part in &stamp.parts {
+        let path = store_dir(state_dir).join(&part.file);
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).map_err(io(&path))?)?;
+        let n = builder.metadata().file_metadata().num_rows() as u64;
+        if n != part.rows {
+            return Err(Error::Internal(format!("store part {} holds {n} rows, its stamp {}", part.file, part.rows)));
+        }
+        for f in schema.fields().iter().chain([&Arc::new(Field::new(KEY_COLUMN, DataType::UInt64, false))]) {
+            let ok = builder.schema().field_with_name(f.name()).is_ok_and(|g| g.data_type() == f.data_type());
+            if !ok {
+                return Err(Error::Internal(format!("store part {} lacks column {} of its type", part.file, f.name())));
+            }
+        }
+        bytes += builder.metadata().row_groups().iter().map(|g| g.total_byte_size() as u64).sum::<u64>();
+        rows += n;
+        parts.push(path);
+    }
+    let report = DatasetReport::from_files(dataset, stamp.files.clone(), stamp.quarantine_file.clone())?;
+    if rows != report.rows_accepted {
+        return Err(Error::Internal(format!("store holds {rows} rows, its files' reports {}", report.rows_accepted)));
+    }
+    Ok(Stored { dataset, schema, parts, rows, bytes, report, batch_rows: opts.batch_rows })
+}
+
 fn read_seen(state_dir: &Path, stamp: &Stamp) -> Result<Seen> {
     let mut seen = Seen {
         rows: Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_rows as usize).sum()),
@@ -386,7 +444,7 @@ fn write_part(state_dir: &Path, dataset: Dataset, k: usize, batches: &[RecordBat
     Ok(Part { file: name, rows, seen_rows: seen.rows.len() as u64, seen_keys: seen.keys.len() as u64 })
 }
 
-fn write_stamp(state_dir: &Path, dataset: Dataset, parts: Vec<Part>, report: &DatasetReport) -> Result<()> {
+fn write_stamp(state_dir: &Path, dataset: Dataset, parts: Vec<Part>, report: &DatasetReport) -> Result<Stamp> {
     let path = stamp_path(state_dir, dataset);
     let quarantine_bytes = std::fs::metadata(&report.quarantine_file).map_err(io(&report.quarantine_file))?.len();
     let stamp = Stamp {
@@ -401,5 +459,5 @@ fn write_stamp(state_dir: &Path, dataset: Dataset, parts: Vec<Part>, report: &Da
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&stamp).map_err(|e| Error::Internal(e.to_string()))?).map_err(io(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(io(&path))?;
-    Ok(())
+    Ok(stamp)
 }

@@ -14,6 +14,7 @@ use regstat_server::{Access, ServeError};
 use tokio::net::TcpListener;
 
 use crate::admin::AdminService;
+use crate::held::Hold;
 use crate::store::RegistryStore;
 
 /// Command-line / environment configuration shared by both registries (`REGISTRY_*` variables;
@@ -41,6 +42,11 @@ pub struct RegistryArgs {
     /// personal-assistance months for the payer statistics (SPEC-DECISIONS §5c.1).
     #[arg(long, env = "REGISTRY_SELECTION_PROJECTS", value_delimiter = ',')]
     pub selection_projects: Vec<String>,
+    /// Where validated data is served from: `store` (the registry's store on disk, a batch at
+    /// a time: memory stays bounded) or `memory` (read whole at start: faster answers, memory
+    /// growing with the register).
+    #[arg(long, env = "REGISTRY_HOLD", value_enum, default_value_t = Hold::Store)]
+    pub hold: Hold,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -59,6 +65,8 @@ pub struct RegistryConfig {
     pub full_export: bool,
     /// Linkage projects authorised for a selection by intervention (SPEC-DECISIONS §5c.1).
     pub selection_projects: Vec<String>,
+    /// Serve from the registry's store on disk or from memory.
+    pub hold: Hold,
     /// `None` = plain text (development only).
     pub tls: Option<TlsMaterial>,
     pub access: Access,
@@ -87,6 +95,7 @@ impl RegistryConfig {
             load: LoadOptions { reference_date: args.reference_date, format: args.format, ..LoadOptions::default() },
             full_export,
             selection_projects: args.selection_projects.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            hold: args.hold,
             tls,
             access,
         })
@@ -124,7 +133,7 @@ pub async fn build(config: RegistryConfig) -> Result<RegistryServer, BuildError>
     let store = {
         let c = config.clone();
         tokio::task::spawn_blocking(move || {
-            RegistryStore::load(c.register, &c.extracts, &c.state, &c.load, c.full_export)
+            RegistryStore::load(c.register, &c.extracts, &c.state, &c.load, c.full_export, c.hold)
         })
         .await??
     };

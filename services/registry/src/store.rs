@@ -1,10 +1,11 @@
-//! The domain side of a register holder: validated datasets in memory, scans restricted to a
-//! month range, and semi-joins on a set of persons. No gRPC here.
+//! The domain side of a register holder: validated datasets (served from the registry's store on
+//! disk, or from memory), scans restricted to a month range, selections by intervention and
+//! semi-joins on a set of persons, answered a batch at a time. No gRPC here.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
-use ahash::RandomState;
 use arrow::array::{Array, BooleanArray, Date32Array, RecordBatch, StringArray};
 use arrow::compute::kernels::boolean::{and, or};
 use arrow::compute::kernels::cmp::{gt, gt_eq, lt_eq};
@@ -15,6 +16,7 @@ use regstat_contract::{
     format_month, parse_month, Dataset, DatasetReport, LoadOptions, LoadedDataset, Register, TimeAxis,
 };
 
+use crate::held::{Held, Hold, PersonSet};
 use crate::persist::{self, Origin};
 
 use crate::error::{Error, Result};
@@ -71,11 +73,33 @@ pub struct DatasetInfo {
     pub bytes: usize,
 }
 
+/// What a request asks of one dataset, checked before any row is read ([`RegistryStore::run`]
+/// then streams the answer a batch at a time).
+#[derive(Debug, Clone)]
+pub struct Query {
+    dataset: Dataset,
+    range: MonthRange,
+    filter: Filter,
+}
+
+#[derive(Debug, Clone)]
+enum Filter {
+    All,
+    Intervention { law: String, code: String },
+    Persons(Arc<PersonSet>),
+}
+
+impl Query {
+    pub fn dataset(&self) -> Dataset {
+        self.dataset
+    }
+}
+
 /// The validated extracts of one register.
 #[derive(Debug)]
 pub struct RegistryStore {
     register: Register,
-    datasets: BTreeMap<Dataset, LoadedDataset>,
+    datasets: BTreeMap<Dataset, Held>,
     /// Whether each dataset was validated at this start or read from the registry's store.
     origins: BTreeMap<Dataset, Origin>,
     reference_date: NaiveDate,
@@ -87,19 +111,21 @@ pub struct RegistryStore {
 impl RegistryStore {
     /// Load every dataset of `register` from `extracts_dir`; quarantine files go to
     /// `state_dir/quarantine/`. A dataset whose extract is unchanged since it was validated is
-    /// read from the registry's store (`state_dir/store/`, [`crate::persist`]) instead.
+    /// read from the registry's store (`state_dir/store/`, [`crate::persist`]) instead. With
+    /// [`Hold::Store`] answers are then read from the store's files a batch at a time.
     pub fn load(
         register: Register,
         extracts_dir: &Path,
         state_dir: &Path,
         opts: &LoadOptions,
         full_export: bool,
+        hold: Hold,
     ) -> Result<Self> {
         let mut datasets = BTreeMap::new();
         let mut origins = BTreeMap::new();
         for &d in register.datasets() {
-            let (loaded, origin) = persist::load_or_validate(extracts_dir, d, state_dir, opts)?;
-            datasets.insert(d, loaded);
+            let (held, origin) = persist::load_or_validate(extracts_dir, d, state_dir, opts, hold)?;
+            datasets.insert(d, held);
             origins.insert(d, origin);
         }
         let reference_date = opts
@@ -108,7 +134,7 @@ impl RegistryStore {
         Ok(RegistryStore { register, datasets, origins, reference_date, full_export })
     }
 
-    /// A store over already-loaded datasets (tests, benchmarks).
+    /// A store over already-loaded datasets held in memory (tests, benchmarks).
     pub fn from_loaded(
         register: Register,
         loaded: Vec<LoadedDataset>,
@@ -116,7 +142,7 @@ impl RegistryStore {
         full_export: bool,
     ) -> Self {
         let origins = loaded.iter().map(|d| (d.dataset, Origin::Validated)).collect();
-        let datasets = loaded.into_iter().map(|d| (d.dataset, d)).collect();
+        let datasets = loaded.into_iter().map(|d| (d.dataset, Held::Memory(d))).collect();
         RegistryStore { register, datasets, origins, reference_date, full_export }
     }
 
@@ -141,77 +167,119 @@ impl RegistryStore {
     /// Rows read and validated at this start (0 when every extract came from the store; the
     /// added files' rows only after an increment).
     pub fn rows_validated(&self) -> u64 {
-        self.datasets.iter().map(|(d, l)| self.origins.get(d).map_or(0, |o| o.rows_validated(&l.report))).sum()
+        self.datasets.iter().map(|(d, h)| self.origins.get(d).map_or(0, |o| o.rows_validated(h.report()))).sum()
     }
 
     pub fn reports(&self) -> Vec<DatasetReport> {
-        self.datasets.values().map(|d| d.report.clone()).collect()
+        self.datasets.values().map(|d| d.report().clone()).collect()
     }
 
     pub fn infos(&self) -> Vec<DatasetInfo> {
         self.datasets
             .values()
-            .map(|d| DatasetInfo { dataset: d.dataset, schema: d.schema.clone(), rows: d.num_rows(), bytes: d.num_bytes() })
+            .map(|d| DatasetInfo { dataset: d.dataset(), schema: d.schema().clone(), rows: d.num_rows(), bytes: d.num_bytes() })
             .collect()
     }
 
-    pub fn dataset(&self, name: &str) -> Result<&LoadedDataset> {
+    pub fn dataset(&self, name: &str) -> Result<&Held> {
         Dataset::from_name(name)
             .and_then(|d| self.datasets.get(&d))
             .ok_or_else(|| Error::NotFound(format!("no dataset `{name}` in this register")))
     }
 
+    fn check_range(dataset: Dataset, range: MonthRange) -> Result<()> {
+        if !range.is_open() && dataset.time_axis() == TimeAxis::None {
+            return Err(Error::BadRequest(format!("dataset {dataset} has no time axis; omit the range")));
+        }
+        Ok(())
+    }
+
     /// The rows of `name` within `range` (whole dataset if the range is open).
-    pub fn scan(&self, name: &str, range: MonthRange) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let d = self.dataset(name)?;
+    pub fn scan(&self, name: &str, range: MonthRange) -> Result<Query> {
+        let d = self.dataset(name)?.dataset();
         if !self.full_export {
             return Err(Error::PermissionDenied(format!(
                 "this register returns only the persons asked for: use the person-filter exchange for `{name}`"
             )));
         }
-        let batches = d
-            .batches
-            .iter()
-            .map(|b| Self::restrict(d.dataset, b, range))
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .filter(|b| b.num_rows() > 0)
-            .collect();
-        Ok((d.schema.clone(), batches))
+        Self::check_range(d, range)?;
+        Ok(Query { dataset: d, range, filter: Filter::All })
     }
 
     /// The rows of one intervention `(law, code)` for everyone who has it, within `range` (a
     /// selection by intervention, SPEC-DECISIONS §5c.1). Answered whether or not whole-dataset
     /// streams are allowed: the caller's authorisation is checked by the adapter, per project.
-    pub fn select_intervention(&self, name: &str, law: &str, code: &str, range: MonthRange) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let d = self.dataset(name)?;
-        if d.dataset != Dataset::Interventions {
+    pub fn select_intervention(&self, name: &str, law: &str, code: &str, range: MonthRange) -> Result<Query> {
+        let d = self.dataset(name)?.dataset();
+        if d != Dataset::Interventions {
             return Err(Error::BadRequest(format!("a selection by intervention applies to `interventions`, not `{name}`")));
         }
         if !regstat_contract::codes::is_intervention(law, code) {
             return Err(Error::BadRequest("the selection's (law, intervention) is not in the intervention list".into()));
         }
-        let mut out = Vec::new();
-        for batch in &d.batches {
-            let column = |c: &str| {
-                batch
-                    .column_by_name(c)
-                    .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
-                    .ok_or_else(|| Error::Internal(format!("column {c} missing")))
+        Self::check_range(d, range)?;
+        Ok(Query { dataset: d, range, filter: Filter::Intervention { law: law.to_string(), code: code.to_string() } })
+    }
+
+    /// The rows of `name` concerning exactly `persons` (compact keys, `Pnr::as_u64`), within
+    /// `range`: a semi-join on the dataset's person key.
+    pub fn semi_join(&self, name: &str, persons: Arc<PersonSet>, range: MonthRange) -> Result<Query> {
+        let d = self.dataset(name)?.dataset();
+        Self::check_range(d, range)?;
+        Ok(Query { dataset: d, range, filter: Filter::Persons(persons) })
+    }
+
+    pub fn schema(&self, q: &Query) -> Result<SchemaRef> {
+        Ok(self.dataset(q.dataset.name())?.schema().clone())
+    }
+
+    /// Answer `q` a batch at a time into `sink` (which returns `false` to stop: the caller went
+    /// away). Returns the rows answered.
+    pub fn run(&self, q: &Query, sink: &mut dyn FnMut(RecordBatch) -> bool) -> Result<u64> {
+        let held = self.dataset(q.dataset.name())?;
+        let persons = match &q.filter {
+            Filter::Persons(p) => Some(p),
+            _ => None,
+        };
+        let mut rows = 0u64;
+        held.for_each(persons, &mut |batch, _keys| {
+            let batch = match &q.filter {
+                Filter::Intervention { law, code } => {
+                    let column = |c: &str| {
+                        batch
+                            .column_by_name(c)
+                            .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
+                            .ok_or_else(|| Error::Internal(format!("column {c} missing")))
+                    };
+                    let mask = and(
+                        &arrow::compute::kernels::cmp::eq(&column("law")?, &StringArray::new_scalar(law.as_str()))?,
+                        &arrow::compute::kernels::cmp::eq(&column("intervention")?, &StringArray::new_scalar(code.as_str()))?,
+                    )?;
+                    if mask.true_count() == 0 {
+                        return Ok(true);
+                    }
+                    filter_record_batch(&batch, &mask)?
+                }
+                _ => batch,
             };
-            let mask = and(
-                &arrow::compute::kernels::cmp::eq(&column("law")?, &StringArray::new_scalar(law))?,
-                &arrow::compute::kernels::cmp::eq(&column("intervention")?, &StringArray::new_scalar(code))?,
-            )?;
-            if mask.true_count() == 0 {
-                continue;
+            let batch = Self::restrict(q.dataset, &batch, q.range)?;
+            if batch.num_rows() == 0 {
+                return Ok(true);
             }
-            let picked = Self::restrict(d.dataset, &filter_record_batch(batch, &mask)?, range)?;
-            if picked.num_rows() > 0 {
-                out.push(picked);
-            }
-        }
-        Ok((d.schema.clone(), out))
+            rows += batch.num_rows() as u64;
+            Ok(sink(batch))
+        })?;
+        Ok(rows)
+    }
+
+    /// The whole answer to `q` in memory (tests, small answers).
+    pub fn collect(&self, q: &Query) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let mut out = Vec::new();
+        self.run(q, &mut |b| {
+            out.push(b);
+            true
+        })?;
+        Ok((self.schema(q)?, out))
     }
 
     /// Number of rows `scan` would return, without the export check (for FlightInfo).
@@ -220,31 +288,13 @@ impl RegistryStore {
         if range.is_open() {
             return Ok(d.num_rows());
         }
-        d.batches.iter().map(|b| Self::restrict(d.dataset, b, range).map(|b| b.num_rows())).sum()
-    }
-
-    /// The rows of `name` concerning exactly `persons` (compact keys, `Pnr::as_u64`), within
-    /// `range`: a semi-join on the dataset's `personnummer` column.
-    pub fn semi_join(
-        &self,
-        name: &str,
-        persons: &HashSet<u64, RandomState>,
-        range: MonthRange,
-    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let d = self.dataset(name)?;
-        let mut out = Vec::new();
-        for (batch, keys) in d.batches.iter().zip(&d.person_keys) {
-            let mask: BooleanArray = keys.values().iter().map(|k| Some(persons.contains(k))).collect();
-            if mask.true_count() == 0 {
-                continue;
-            }
-            let picked = filter_record_batch(batch, &mask)?;
-            let picked = Self::restrict(d.dataset, &picked, range)?;
-            if picked.num_rows() > 0 {
-                out.push(picked);
-            }
-        }
-        Ok((d.schema.clone(), out))
+        Self::check_range(d.dataset(), range)?;
+        let mut n = 0usize;
+        d.for_each(None, &mut |b, _| {
+            n += Self::restrict(d.dataset(), &b, range)?.num_rows();
+            Ok(true)
+        })?;
+        Ok(n)
     }
 
     fn restrict(dataset: Dataset, batch: &RecordBatch, range: MonthRange) -> Result<RecordBatch> {

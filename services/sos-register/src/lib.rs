@@ -40,6 +40,7 @@ pub fn test_config(extracts: &std::path::Path, state: &std::path::Path) -> Regis
         load: regstat_contract::LoadOptions::default(),
         full_export: false,
         selection_projects: Vec::new(),
+        hold: regstat_registry::Hold::Store,
         tls: None,
         access: regstat_server::Access::allow_all(),
     }
