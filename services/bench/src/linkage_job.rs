@@ -70,10 +70,7 @@ pub async fn run_years(persons: u64, seed: u64, data: &Path, work: &Path, years:
 /// A job of `project` for these statistics (none: the cohort statistics); Socialstyrelsen
 /// authorises the project for a selection by intervention (the payer statistics need it).
 pub async fn run_job(persons: u64, seed: u64, data: &Path, work: &Path, years: (i32, i32), project: &str, statistics: &[&str]) -> anyhow::Result<Row> {
-    if !crate::generated(data, persons, seed) {
-        let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
-        tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
-    }
+    crate::ensure_generated(data, persons, seed).await?;
     let _ = std::fs::remove_dir_all(work);
     let certs = work.join("certs");
     tls::write_dev_certs(&certs, &["fk-registry", "sos-register", "linkage", "operator"])?;

@@ -104,6 +104,15 @@ pub(crate) fn generated(data: &std::path::Path, persons: u64, seed: u64) -> bool
         && data.join("sos/interventions.parquet").exists()
 }
 
+/// Generate `persons` into `data` unless [`generated`] finds that generation there.
+pub(crate) async fn ensure_generated(data: &std::path::Path, persons: u64, seed: u64) -> anyhow::Result<()> {
+    if !generated(data, persons, seed) {
+        let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
+        tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
+    }
+    Ok(())
+}
+
 fn rows_bytes(batches: &[RecordBatch]) -> (u64, u64) {
     (batches.iter().map(|b| b.num_rows() as u64).sum(), batches.iter().map(data_bytes).sum())
 }

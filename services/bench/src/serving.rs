@@ -114,10 +114,7 @@ struct Hold {
 
 /// Both holds, side by side; returns the rows of the main table and a side-by-side table.
 pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::Result<(Vec<Row>, String)> {
-    if !crate::generated(data, persons, seed) {
-        let cfg = regstat_gen::GenConfig { persons, seed, dirt: 0.0, out_dir: data.to_path_buf() };
-        tokio::task::spawn_blocking(move || regstat_gen::generate(&cfg)).await??;
-    }
+    crate::ensure_generated(data, persons, seed).await?;
     let bin: PathBuf = std::env::current_exe()?.parent().context("binary directory")?.to_path_buf();
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)?;

@@ -200,14 +200,13 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
     if hold == Hold::Memory {
         return Ok((Held::Memory(loaded), Origin::Validated));
     }
-    drop(loaded); // served from the store from now on
+    // Served from the store from now on; if the part just written cannot be opened, from
+    // the rows still in memory.
     match open_parts(state_dir, dataset, &stamp, opts) {
         Ok(s) => Ok((Held::Stored(s), Origin::Validated)),
-        // Just written and unreadable: validate again rather than serve nothing.
         Err(e) => {
             tracing::warn!(dataset = dataset.name(), error = %e, "the registry's store just written is unreadable: serving from memory");
             let _ = std::fs::remove_file(stamp_path(state_dir, dataset));
-            let (loaded, _) = load_files(&paths, dataset, &quarantine, opts, None)?;
             Ok((Held::Memory(loaded), Origin::Validated))
         }
     }
