@@ -410,6 +410,66 @@ fn a_restart_on_unchanged_extracts_reads_the_store_without_revalidating_and_a_ch
     assert_eq!(all_rows(&fourth, Dataset::Persons), all_rows(&first, Dataset::Persons));
 }
 
+/// Issue 12 items 2–3: a first start writes each batch of accepted rows to the store as it
+/// validates them (holding none) and then serves them from disk: exactly the rows, person keys,
+/// reports and quarantine of a first start that holds them in memory. Where the store cannot be
+/// written, the rows are held and served from memory instead, and nothing is stamped.
+#[test]
+fn a_first_start_streams_its_rows_into_the_store_and_serves_exactly_what_it_validated() {
+    use regstat_registry::persist::Origin;
+    use regstat_registry::RegistryStore;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let extracts = tmp.path().join("fk");
+    copy_dir(&fixture("defects").join("fk"), &extracts);
+    // opts(): batches of 3 rows, so that every dataset is written in several.
+    let load = |state: &Path, hold| RegistryStore::load(regstat_contract::Register::Fk, &extracts, state, &opts(), true, hold).expect("loads");
+    let held = load(&tmp.path().join("memory"), Hold::Memory);
+    let streamed = load(&tmp.path().join("store"), Hold::Store);
+    // The store's directory is a file: nothing can be written there.
+    let blocked_state = tmp.path().join("blocked");
+    std::fs::create_dir_all(&blocked_state).expect("mkdir");
+    std::fs::write(blocked_state.join("store"), b"not a directory").expect("file");
+    let blocked = load(&blocked_state, Hold::Store);
+    // The reports, but for where each state directory keeps its quarantine file.
+    let reports = |s: &RegistryStore| {
+        let mut r = s.reports();
+        r.iter_mut().for_each(|d| d.quarantine_file = std::path::PathBuf::new());
+        r
+    };
+    assert_eq!(reports(&streamed), reports(&held));
+    assert_eq!(reports(&blocked), reports(&held));
+    for &d in regstat_contract::Register::Fk.datasets() {
+        let name = d.name();
+        if held.dataset(name).expect("d").report().source_format == "absent" {
+            continue;
+        }
+        assert_eq!(streamed.origin(d), Some(Origin::Validated), "{d}");
+        assert!(streamed.dataset(name).expect("d").on_disk(), "{d}: served from the store just written");
+        assert!(!blocked.dataset(name).expect("d").on_disk(), "{d}: no store, held in memory");
+        assert_eq!(blocked.origin(d), Some(Origin::Validated), "{d}");
+        assert_eq!(all_rows(&streamed, d), all_rows(&held, d), "{d}: rows");
+        assert_eq!(all_keys(&streamed, d), all_keys(&held, d), "{d}: person keys");
+        assert_eq!(all_rows(&blocked, d), all_rows(&held, d), "{d}: rows");
+        let q = |state: &str| std::fs::read(tmp.path().join(state).join(format!("quarantine/{name}.quarantine.csv"))).expect("quarantine");
+        assert_eq!(q("store"), q("memory"), "{d}: the same quarantine");
+        assert_eq!(q("blocked"), q("memory"), "{d}: the same quarantine");
+        assert!(!blocked_state.join(format!("store/{name}.json")).exists());
+        // No temporary part is left behind.
+        assert!(!tmp.path().join(format!("store/store/{name}.parquet.tmp")).exists(), "{d}");
+    }
+    let persons = streamed.dataset("persons").expect("persons").report().clone();
+    assert!(persons.reasons.get("DUPLICATE_KEY").is_some_and(|&n| n > 0), "the fixture has repeated keys: {:?}", persons.reasons);
+    // The duplicate hashes written beside the streamed part: one fingerprint per valid row that
+    // repeats none, one key per accepted person (16 + 8 bytes each after a 24-byte header).
+    let seen = std::fs::metadata(tmp.path().join("store/store/persons.seen")).expect("seen").len();
+    let valid_not_repeating = persons.rows_accepted + persons.reasons.get("DUPLICATE_KEY").copied().unwrap_or(0);
+    assert_eq!(seen, 24 + 16 * valid_not_repeating + 8 * persons.rows_accepted);
+    // A restart serves the streamed store without validating.
+    let again = load(&tmp.path().join("store"), Hold::Store);
+    assert_eq!(again.rows_validated(), 0);
+    assert_eq!(all_rows(&again, Dataset::Persons), all_rows(&held, Dataset::Persons));
+}
+
 /// Issue 12 item 4: a month's file added next to the earlier extract is validated alone, its
 /// duplicates judged against everything accepted before, and the result is exactly what a load of
 /// every file in one pass gives (rows, person keys, per-file reports, the quarantine file).

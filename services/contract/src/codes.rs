@@ -53,7 +53,14 @@ pub const INTERVENTIONS: &[(&str, &str, &str)] = &[
 
 /// Is `(law, code)` a known intervention?
 pub fn is_intervention(law: &str, code: &str) -> bool {
-    INTERVENTIONS.iter().any(|(l, c, _)| *l == law && *c == code)
+    intervention_code(law, code).is_some()
+}
+
+/// The list's own `code` of the intervention `(law, code)`, if it is one. A lookup by code
+/// (one hash of the code, then its one or two laws) rather than a walk through the list: it
+/// runs once per intervention row, tens of millions of times in a national load.
+pub fn intervention_code(law: &str, code: &str) -> Option<&'static str> {
+    INTERVENTIONS.iter().find(|(l, c, _)| *c == code && *l == law).map(|(_, c, _)| *c)
 }
 
 pub fn intervention_label(law: &str, code: &str) -> Option<&'static str> {

@@ -1,7 +1,7 @@
 //! Loading an extract (CSV or Parquet) into validated Arrow record batches, with every rejected
 //! row written to a quarantine file. Counts reconcile: read = accepted + quarantined.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -151,11 +151,60 @@ pub fn combined_sha256(files: &[FileReport]) -> String {
 /// key hash of every row kept. A registry keeps it beside its store so that an increment's rows
 /// are judged against everything loaded before without reading those rows again. The hashes are
 /// only comparable under the same [`hash_canary`].
-#[derive(Debug, Clone, Default)]
-pub struct Seen {
-    pub rows: Vec<u128>,
-    pub keys: Vec<u64>,
+///
+/// A whole load's hashes are handed over as the duplicate sets themselves (no copy: at national
+/// scale they are gigabytes), an increment's as the lists of what it added.
+#[derive(Debug, Clone)]
+pub struct Seen(SeenInner);
+
+#[derive(Debug, Clone)]
+enum SeenInner {
+    Lists { rows: Vec<u128>, keys: Vec<u64> },
+    Sets { rows: Vec<FingerprintSet<u128>>, keys: Vec<FingerprintSet<u64>> },
 }
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen::from_lists(Vec::new(), Vec::new())
+    }
+}
+
+impl Seen {
+    /// Hashes read back from where an earlier load's were stored.
+    pub fn from_lists(rows: Vec<u128>, keys: Vec<u64>) -> Self {
+        Seen(SeenInner::Lists { rows, keys })
+    }
+    /// Number of row fingerprints.
+    pub fn rows_len(&self) -> usize {
+        match &self.0 {
+            SeenInner::Lists { rows, .. } => rows.len(),
+            SeenInner::Sets { rows, .. } => rows.iter().map(FingerprintSet::len).sum(),
+        }
+    }
+    /// Number of key hashes.
+    pub fn keys_len(&self) -> usize {
+        match &self.0 {
+            SeenInner::Lists { keys, .. } => keys.len(),
+            SeenInner::Sets { keys, .. } => keys.iter().map(FingerprintSet::len).sum(),
+        }
+    }
+    /// The row fingerprints (in no particular order).
+    pub fn rows(&self) -> Box<dyn Iterator<Item = u128> + '_> {
+        match &self.0 {
+            SeenInner::Lists { rows, .. } => Box::new(rows.iter().copied()),
+            SeenInner::Sets { rows, .. } => Box::new(rows.iter().flat_map(FingerprintSet::iter)),
+        }
+    }
+    /// The key hashes (in no particular order).
+    pub fn keys(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        match &self.0 {
+            SeenInner::Lists { keys, .. } => Box::new(keys.iter().copied()),
+            SeenInner::Sets { keys, .. } => Box::new(keys.iter().flat_map(FingerprintSet::iter)),
+        }
+    }
+}
+
+type FingerprintSet<T> = crate::fpset::FpSet<T>;
 
 /// A value of the load's fixed-seed hashes: stored beside [`Seen`], a different value (another
 /// build or CPU's hash implementation) means the stored hashes cannot be reused.
@@ -276,11 +325,12 @@ fn empty_dataset(dir: &Path, dataset: Dataset, quarantine_dir: &Path) -> Result<
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
     let source = dir.join(format!("{}.csv", dataset.name()));
-    let sink = Sink::new(dataset, &qpath, 1, false)?;
+    let mut nothing = |_: RecordBatch, _: UInt64Array| -> Result<()> { Ok(()) };
+    let sink = Sink::new(dataset, &qpath, 1, false, &mut nothing)?;
     tracing::info!(dataset = dataset.name(), "no extract: an optional dataset, loaded as empty");
-    let (mut loaded, _) = sink.finish()?;
-    loaded.report.source_file = source;
-    Ok(loaded)
+    let (mut report, _) = sink.finish()?;
+    report.source_file = source;
+    Ok(LoadedDataset { dataset, schema: dataset.schema(), batches: Vec::new(), person_keys: Vec::new(), report })
 }
 
 /// Load one file (format from its extension). Rows are checked on every core
@@ -307,7 +357,27 @@ pub fn load_file_threads(path: &Path, dataset: Dataset, quarantine_dir: &Path, o
 /// instead of replaced. Returns the rows and report of these files, and what the duplicate
 /// checks saw (including `earlier`).
 pub fn load_files(paths: &[PathBuf], dataset: Dataset, quarantine_dir: &Path, opts: &LoadOptions, earlier: Option<&Seen>) -> Result<(LoadedDataset, Seen)> {
-    load_files_threads(paths, dataset, quarantine_dir, opts, earlier, std::thread::available_parallelism().map_or(1, |n| n.get()).min(16))
+    load_files_threads(paths, dataset, quarantine_dir, opts, earlier, default_threads())
+}
+
+/// [`load_files`] handing each batch of accepted rows (`opts.batch_rows`, in row order, with
+/// their person keys) to `out` as soon as it is full instead of holding them: a registry
+/// writes them to its store while the rows after them are still being checked, so a load's
+/// memory is its duplicate sets, not the register. Returns the report and what the duplicate
+/// checks saw.
+pub fn load_files_into(
+    paths: &[PathBuf],
+    dataset: Dataset,
+    quarantine_dir: &Path,
+    opts: &LoadOptions,
+    earlier: Option<&Seen>,
+    out: &mut BatchOut<'_>,
+) -> Result<(DatasetReport, Seen)> {
+    run_load(paths, dataset, quarantine_dir, opts, earlier, default_threads(), out)
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(16)
 }
 
 fn load_files_threads(
@@ -318,10 +388,29 @@ fn load_files_threads(
     earlier: Option<&Seen>,
     threads: usize,
 ) -> Result<(LoadedDataset, Seen)> {
+    let (mut batches, mut person_keys) = (Vec::new(), Vec::new());
+    let mut hold = |b: RecordBatch, k: UInt64Array| -> Result<()> {
+        batches.push(b);
+        person_keys.push(k);
+        Ok(())
+    };
+    let (report, seen) = run_load(paths, dataset, quarantine_dir, opts, earlier, threads, &mut hold)?;
+    Ok((LoadedDataset { dataset, schema: dataset.schema(), batches, person_keys, report }, seen))
+}
+
+fn run_load(
+    paths: &[PathBuf],
+    dataset: Dataset,
+    quarantine_dir: &Path,
+    opts: &LoadOptions,
+    earlier: Option<&Seen>,
+    threads: usize,
+    out: &mut BatchOut<'_>,
+) -> Result<(DatasetReport, Seen)> {
     std::fs::create_dir_all(quarantine_dir)
         .map_err(|source| LoadError::Io { file: quarantine_dir.to_path_buf(), source })?;
     let qpath = quarantine_dir.join(format!("{}.quarantine.csv", dataset.name()));
-    let mut sink = Sink::new(dataset, &qpath, opts.batch_rows, earlier.is_some())?;
+    let mut sink = Sink::new(dataset, &qpath, opts.batch_rows, earlier.is_some(), out)?;
     sink.set_threads(threads);
     if let Some(seen) = earlier {
         sink.seed(seen);
@@ -397,6 +486,7 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
         },
     };
     let file = File::open(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+    let file_len = file.metadata().map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?.len();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -415,9 +505,10 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
     let ncols = index.len();
     // A reader thread parses chunks of records while the rows before them are checked (on every
     // core) and applied in order.
+    let checker = sink.checker();
     std::thread::scope(|scope| -> Result<()> {
         // Chunks go back to the reader to be refilled: a record keeps its allocation.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<std::result::Result<(Vec<csv::ByteRecord>, usize), csv::Error>>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::result::Result<(Vec<csv::ByteRecord>, usize, u64), csv::Error>>(2);
         let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
         let reader = scope.spawn(move || loop {
             let mut chunk = pool_rx.try_recv().unwrap_or_default();
@@ -440,7 +531,7 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
                     }
                 }
             };
-            if n > 0 && tx.send(Ok((chunk, n))).is_err() {
+            if n > 0 && tx.send(Ok((chunk, n, rdr.position().byte()))).is_err() {
                 return;
             }
             if !more {
@@ -450,13 +541,17 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
         let mut row_number = 0u64;
         let mut result = Ok(());
         for chunk in rx.iter() {
-            let (buffer, n) = match chunk {
+            let (buffer, n, offset) = match chunk {
                 Ok(c) => c,
                 Err(e) => {
                     result = Err(unreadable(e));
                     break;
                 }
             };
+            if row_number == 0 && n == CHUNK_ROWS && offset > 0 {
+                // The file's rows estimated from the first chunk's bytes per row.
+                sink.expect_rows((file_len as f64 / offset as f64 * n as f64) as u64);
+            }
             let chunk = &buffer[..n];
             // At most 9 contract columns per dataset.
             let fields: Vec<std::result::Result<[Option<&str>; 9], Defect>> = par_map(sink.threads, chunk, |rec| {
@@ -472,7 +567,7 @@ fn read_csv(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
             let rows: Vec<std::result::Result<CsvRow<'_>, Defect>> =
                 fields.iter().map(|f| f.as_ref().map(|f| CsvRow { fields: &f[..ncols] }).map_err(|d| *d)).collect();
             let checked = par_map(sink.threads, &rows, |r| match r {
-                Ok(row) => sink.check(row),
+                Ok(row) => checker.check(row),
                 Err(d) => Checked::Reject(*d),
             });
             let applied = sink.apply_chunk(row_number, checked);
@@ -586,14 +681,13 @@ fn to_col(path: &Path, name: &str, array: &ArrayRef, expected: &DataType) -> Res
 fn read_parquet(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
     let unreadable = |reason: String| LoadError::Unreadable { file: path.to_path_buf(), format: "Parquet", reason };
     let file = File::open(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| unreadable(e.to_string()))?
-        .with_batch_size(CHUNK_ROWS)
-        .build()
-        .map_err(|e| unreadable(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(e.to_string()))?;
+    sink.expect_rows(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0));
+    let reader = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| unreadable(e.to_string()))?;
     let schema = dataset.schema();
     // A reader thread decodes the next batches while a batch's rows are checked (on every core)
     // and applied in order.
+    let checker = sink.checker();
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
         let decoder = scope.spawn(move || {
@@ -618,7 +712,7 @@ fn read_parquet(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
                     cols.push(to_col(path, field.name(), array, field.data_type())?);
                 }
                 let rows: Vec<ArrowRow<'_>> = (0..batch.num_rows()).map(|row| ArrowRow { cols: &cols, row }).collect();
-                let checked = par_map(sink.threads, &rows, |r| sink.check(r));
+                let checked = par_map(sink.threads, &rows, |r| checker.check(r));
                 row_number = sink.apply_chunk(row_number, checked)?;
                 Ok(())
             })();
@@ -640,6 +734,29 @@ fn read_parquet(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
 enum Checked<'a> {
     Reject(Defect),
     Valid(Valid<'a>, u128, Option<u64>),
+}
+
+/// The checks of a row that need nothing of the rows before it (run in parallel).
+struct Checker {
+    dataset: Dataset,
+    reference: NaiveDate,
+    h1: RandomState,
+    h2: RandomState,
+}
+
+impl Checker {
+    /// The checks of one row that need nothing of the rows before it (run in parallel).
+    fn check<'a>(&self, row: &'a (dyn Row + Sync)) -> Checked<'a> {
+        match check_row(self.dataset, row, self.reference) {
+            Ok(v) => {
+                let fingerprint = v.fingerprint(&self.h1, &self.h2);
+                let key = v.key_hash(&self.h1);
+                debug_assert_eq!(key.is_some(), self.dataset.has_key());
+                Checked::Valid(v, fingerprint, key)
+            }
+            Err(defect) => Checked::Reject(defect),
+        }
+    }
 }
 
 /// What the duplicate checks say of a valid row.
@@ -675,7 +792,13 @@ struct FileCount {
     reasons: BTreeMap<&'static str, u64>,
 }
 
-struct Sink {
+/// The receiver of a load's accepted rows, a batch at a time in row order: a batch of the
+/// canonical schema and each row's person key (`Pnr::as_u64`). An error ends the load with it.
+pub type BatchOut<'o> = dyn FnMut(RecordBatch, UInt64Array) -> Result<()> + 'o;
+
+type Out<'o> = &'o mut (dyn FnMut(RecordBatch, UInt64Array) -> Result<()> + 'o);
+
+struct Sink<'o> {
     dataset: Dataset,
     schema: SchemaRef,
     /// The files of this load, the current one last.
@@ -687,13 +810,13 @@ struct Sink {
     h2: RandomState,
     /// Fingerprints of the rows kept so far, in shards by fingerprint (a duplicate always falls
     /// in its original's shard), so the shards are searched in parallel.
-    rows_seen: Vec<HashSet<u128, RandomState>>,
+    rows_seen: Vec<FingerprintSet<u128>>,
     /// Key hashes of the rows kept so far, sharded the same way.
-    keys_seen: Vec<HashSet<u64, RandomState>>,
+    keys_seen: Vec<FingerprintSet<u64>>,
     builders: Builders,
     batch_rows: usize,
-    batches: Vec<RecordBatch>,
-    person_keys: Vec<UInt64Array>,
+    /// Where each batch of accepted rows goes (with its person keys) once it is full.
+    out: Out<'o>,
     /// `personnummer_changes`: rows that passed the row checks, judged together at the end
     /// (forks and cycles are properties of the whole extract): (file, row number, old, new, date).
     pending_changes: Vec<(usize, u64, regstat_pnr::Pnr, regstat_pnr::Pnr, i32)>,
@@ -703,9 +826,9 @@ struct Sink {
     fresh: Option<Seen>,
 }
 
-impl Sink {
+impl<'o> Sink<'o> {
     /// `append`: add to an existing quarantine file (an increment), else start a new one.
-    fn new(dataset: Dataset, quarantine_path: &Path, batch_rows: usize, append: bool) -> Result<Self> {
+    fn new(dataset: Dataset, quarantine_path: &Path, batch_rows: usize, append: bool, out: Out<'o>) -> Result<Self> {
         let qio = |source| LoadError::Io { file: quarantine_path.to_path_buf(), source };
         let file = if append {
             std::fs::OpenOptions::new().create(true).append(true).open(quarantine_path).map_err(qio)?
@@ -720,9 +843,10 @@ impl Sink {
                 .map_err(|e| qio(e.into()))?;
         }
         let schema = dataset.schema();
+        let batch_rows = batch_rows.max(1);
         Ok(Sink {
             dataset,
-            builders: Builders::new(&schema),
+            builders: Builders::new(&schema, batch_rows),
             schema,
             files: Vec::new(),
             reference: NaiveDate::MIN,
@@ -731,27 +855,19 @@ impl Sink {
             // Fixed seeds: fingerprints only ever compare within one load.
             h1: RandomState::with_seeds(1, 2, 3, 4),
             h2: RandomState::with_seeds(5, 6, 7, 8),
-            rows_seen: vec![HashSet::with_hasher(RandomState::with_seeds(9, 10, 11, 12))],
-            keys_seen: vec![HashSet::with_hasher(RandomState::with_seeds(13, 14, 15, 16))],
-            batch_rows: batch_rows.max(1),
-            batches: Vec::new(),
-            person_keys: Vec::new(),
+            rows_seen: vec![FingerprintSet::default()],
+            keys_seen: vec![FingerprintSet::default()],
+            batch_rows,
+            out,
             pending_changes: Vec::new(),
             threads: 1,
             fresh: None,
         })
     }
 
-    /// The checks of one row that need nothing of the rows before it (run in parallel).
-    fn check<'a>(&self, row: &'a (dyn Row + Sync)) -> Checked<'a> {
-        match check_row(self.dataset, row, self.reference) {
-            Ok(v) => {
-                let fingerprint = v.fingerprint(&self.h1, &self.h2);
-                let key = v.key_hash(&self.h1);
-                Checked::Valid(v, fingerprint, key)
-            }
-            Err(defect) => Checked::Reject(defect),
-        }
+    /// What the checks of the current file's rows need (shared by the threads that run them).
+    fn checker(&self) -> Checker {
+        Checker { dataset: self.dataset, reference: self.reference, h1: self.h1.clone(), h2: self.h2.clone() }
     }
 
     /// Start reading the next file of the load.
@@ -779,12 +895,15 @@ impl Sink {
     fn seed(&mut self, seen: &Seen) {
         let shards = self.rows_seen.len() as u64;
         for set in &mut self.rows_seen {
-            set.reserve(seen.rows.len() / shards as usize + 1);
+            set.reserve(seen.rows_len() / shards as usize + 1);
         }
-        for &f in &seen.rows {
+        for set in &mut self.keys_seen {
+            set.reserve(seen.keys_len() / shards as usize + 1);
+        }
+        for f in seen.rows() {
             self.rows_seen[(((f >> 64) as u64) % shards) as usize].insert(f);
         }
-        for &k in &seen.keys {
+        for k in seen.keys() {
             self.keys_seen[(k.rotate_left(17) % shards) as usize].insert(k);
         }
         self.fresh = Some(Seen::default());
@@ -793,8 +912,25 @@ impl Sink {
     /// Use `threads` threads (and as many shards of the duplicate sets).
     fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
-        self.rows_seen = (0..self.threads).map(|_| HashSet::with_hasher(RandomState::with_seeds(9, 10, 11, 12))).collect();
-        self.keys_seen = (0..self.threads).map(|_| HashSet::with_hasher(RandomState::with_seeds(13, 14, 15, 16))).collect();
+        self.rows_seen = (0..self.threads).map(|_| FingerprintSet::default()).collect();
+        self.keys_seen = (0..self.threads).map(|_| FingerprintSet::default()).collect();
+    }
+
+    /// About `rows` more rows are coming (a Parquet footer's count, or an estimate from a CSV
+    /// file's size): size the duplicate sets for them at once. Growing them row by row instead
+    /// allocates and rehashes every smaller table on the way (at national scale gigabytes of
+    /// memory written once and thrown away).
+    fn expect_rows(&mut self, rows: u64) {
+        let shards = self.rows_seen.len();
+        let per_shard = (rows as usize).div_ceil(shards);
+        for set in &mut self.rows_seen {
+            set.reserve(per_shard);
+        }
+        if self.dataset.has_key() {
+            for set in &mut self.keys_seen {
+                set.reserve(per_shard);
+            }
+        }
     }
 
     /// The duplicate checks of a chunk of checked rows, in row order within each shard (so the
@@ -805,34 +941,32 @@ impl Sink {
     fn dedup(&mut self, checked: &[Checked<'_>]) -> Vec<Verdict> {
         let mut verdict = vec![Verdict::Keep; checked.len()];
         let shards = self.rows_seen.len();
-        let fingerprints: Vec<Option<u128>> = checked.iter().map(|c| if let Checked::Valid(_, f, _) = c { Some(*f) } else { None }).collect();
         let shard_of = |h: u64| (h % shards as u64) as usize;
+        // Each shard's fingerprints in row order, then searched on the shard's own thread.
+        let mut by_shard: Vec<Vec<(usize, u128)>> = vec![Vec::with_capacity(checked.len() / shards + 16); shards];
+        for (i, c) in checked.iter().enumerate() {
+            if let Checked::Valid(_, f, _) = c {
+                by_shard[shard_of((f >> 64) as u64)].push((i, *f));
+            }
+        }
         let dups = in_shards(&mut self.rows_seen, |shard, set| {
             let mut out = Vec::new();
-            for (i, f) in fingerprints.iter().enumerate() {
-                if let Some(f) = *f {
-                    if shard_of((f >> 64) as u64) == shard && !set.insert(f) {
-                        out.push(i);
-                    }
-                }
-            }
+            set.insert_all(&by_shard[shard], &mut out);
             out
         });
         for i in dups {
             verdict[i] = Verdict::DuplicateRow;
         }
-        let keys: Vec<Option<u64>> =
-            checked.iter().zip(&verdict).map(|(c, v)| if let (Checked::Valid(_, _, Some(k)), Verdict::Keep) = (c, v) { Some(*k) } else { None }).collect();
-        if keys.iter().any(Option::is_some) {
+        let mut by_shard: Vec<Vec<(usize, u64)>> = vec![Vec::new(); shards];
+        for (i, (c, v)) in checked.iter().zip(&verdict).enumerate() {
+            if let (Checked::Valid(_, _, Some(k)), Verdict::Keep) = (c, v) {
+                by_shard[shard_of(k.rotate_left(17))].push((i, *k));
+            }
+        }
+        if by_shard.iter().any(|s| !s.is_empty()) {
             let dups = in_shards(&mut self.keys_seen, |shard, set| {
                 let mut out = Vec::new();
-                for (i, k) in keys.iter().enumerate() {
-                    if let Some(k) = *k {
-                        if shard_of(k.rotate_left(17)) == shard && !set.insert(k) {
-                            out.push(i);
-                        }
-                    }
-                }
+                set.insert_all(&by_shard[shard], &mut out);
                 out
             });
             for i in dups {
@@ -884,15 +1018,15 @@ impl Sink {
     /// Check and apply a chunk of checked rows numbered from `first`.
     fn apply_chunk(&mut self, first: u64, checked: Vec<Checked<'_>>) -> Result<u64> {
         let verdict = self.dedup(&checked);
-        if let Some(fresh) = &mut self.fresh {
+        if let Some(Seen(SeenInner::Lists { rows, keys })) = &mut self.fresh {
             // A fingerprint was added unless the row repeats one; a key unless it repeats one.
             for (c, v) in checked.iter().zip(&verdict) {
                 if let Checked::Valid(_, f, key) = c {
                     if *v != Verdict::DuplicateRow {
-                        fresh.rows.push(*f);
+                        rows.push(*f);
                     }
                     if let (Verdict::Keep, Some(k)) = (v, key) {
-                        fresh.keys.push(*k);
+                        keys.push(*k);
                     }
                 }
             }
@@ -933,9 +1067,7 @@ impl Sink {
         let (columns, keys) = self.builders.finish();
         let batch = RecordBatch::try_new(self.schema.clone(), columns)
             .map_err(|source| LoadError::Arrow { dataset: self.dataset.name().into(), source })?;
-        self.batches.push(batch);
-        self.person_keys.push(keys);
-        Ok(())
+        (self.out)(batch, keys)
     }
 
     /// Judge the changes of personnummer together (`changes::check`), quarantine forks,
@@ -960,7 +1092,7 @@ impl Sink {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<(LoadedDataset, Seen)> {
+    fn finish(mut self) -> Result<(DatasetReport, Seen)> {
         self.settle_changes()?;
         self.flush()?;
         self.quarantine
@@ -984,10 +1116,8 @@ impl Sink {
             })
             .collect();
         let report = DatasetReport::from_files(self.dataset, files, self.quarantine_path.clone())?;
-        let seen = self.fresh.take().unwrap_or_else(|| Seen {
-            // each shard freed as soon as it is read
-            rows: std::mem::take(&mut self.rows_seen).into_iter().flatten().collect(),
-            keys: std::mem::take(&mut self.keys_seen).into_iter().flatten().collect(),
+        let seen = self.fresh.take().unwrap_or_else(|| {
+            Seen(SeenInner::Sets { rows: std::mem::take(&mut self.rows_seen), keys: std::mem::take(&mut self.keys_seen) })
         });
         tracing::info!(
             dataset = %report.dataset,
@@ -996,7 +1126,7 @@ impl Sink {
             rows_quarantined = report.rows_quarantined,
             "dataset loaded"
         );
-        Ok((LoadedDataset { dataset: self.dataset, schema: self.schema, batches: self.batches, person_keys: self.person_keys, report }, seen))
+        Ok((report, seen))
     }
 }
 
@@ -1013,23 +1143,36 @@ struct Builders {
     cols: Vec<ColBuilder>,
     keys: UInt64Builder,
     len: usize,
+    schema: SchemaRef,
+    /// Rows per batch: the builders are allocated for a whole batch at once.
+    rows: usize,
+    /// Per column, the text bytes of the last batch (the next one's allocation).
+    text_bytes: Vec<usize>,
 }
 
 impl Builders {
-    fn new(schema: &SchemaRef) -> Self {
+    fn new(schema: &SchemaRef, rows: usize) -> Self {
+        Self::with_text_bytes(schema, rows, vec![rows.min(1 << 20) * 16; schema.fields().len()])
+    }
+
+    fn with_text_bytes(schema: &SchemaRef, rows: usize, text_bytes: Vec<usize>) -> Self {
+        // Small batches (tests, empty loads) start small; full ones are allocated once rather
+        // than doubled their way up (each doubling a copy of everything so far).
+        let n = rows.min(1 << 20);
         let cols = schema
             .fields()
             .iter()
-            .map(|f| match f.data_type() {
-                DataType::Date32 => ColBuilder::Date(Date32Builder::new()),
-                DataType::Int32 => ColBuilder::Int32(Int32Builder::new()),
-                DataType::Int64 => ColBuilder::Int64(Int64Builder::new()),
-                DataType::Float64 => ColBuilder::Float(Float64Builder::new()),
-                DataType::Boolean => ColBuilder::Bool(BooleanBuilder::new()),
-                _ => ColBuilder::Text(StringBuilder::new()),
+            .zip(&text_bytes)
+            .map(|(f, &bytes)| match f.data_type() {
+                DataType::Date32 => ColBuilder::Date(Date32Builder::with_capacity(n)),
+                DataType::Int32 => ColBuilder::Int32(Int32Builder::with_capacity(n)),
+                DataType::Int64 => ColBuilder::Int64(Int64Builder::with_capacity(n)),
+                DataType::Float64 => ColBuilder::Float(Float64Builder::with_capacity(n)),
+                DataType::Boolean => ColBuilder::Bool(BooleanBuilder::with_capacity(n)),
+                _ => ColBuilder::Text(StringBuilder::with_capacity(n, bytes)),
             })
             .collect();
-        Builders { cols, keys: UInt64Builder::new(), len: 0 }
+        Builders { cols, keys: UInt64Builder::with_capacity(n), len: 0, schema: schema.clone(), rows, text_bytes }
     }
 
     fn text(&mut self, i: usize, v: Option<&str>) {
@@ -1132,13 +1275,21 @@ impl Builders {
         }
     }
 
+    /// The batch built so far; the builders start the next one.
     fn finish(&mut self) -> (Vec<ArrayRef>, UInt64Array) {
+        let mut text_bytes = self.text_bytes.clone();
         let cols = self
             .cols
             .iter_mut()
-            .map(|b| -> ArrayRef {
+            .zip(&mut text_bytes)
+            .map(|(b, bytes)| -> ArrayRef {
                 match b {
-                    ColBuilder::Text(b) => Arc::new(b.finish()),
+                    ColBuilder::Text(b) => {
+                        let a = b.finish();
+                        // A little more than this batch's text, so the next one rarely grows.
+                        *bytes = a.value_data().len() + a.value_data().len() / 16 + 64;
+                        Arc::new(a)
+                    }
                     ColBuilder::Date(b) => Arc::new(b.finish()),
                     ColBuilder::Int32(b) => Arc::new(b.finish()),
                     ColBuilder::Int64(b) => Arc::new(b.finish()),
@@ -1147,8 +1298,9 @@ impl Builders {
                 }
             })
             .collect();
-        self.len = 0;
-        (cols, self.keys.finish())
+        let keys = self.keys.finish();
+        *self = Builders::with_text_bytes(&self.schema.clone(), self.rows, text_bytes);
+        (cols, keys)
     }
 }
 

@@ -88,6 +88,13 @@ impl Dataset {
         matches!(self, Dataset::PersonnummerChanges | Dataset::AssistanceMonths)
     }
 
+    /// Whether a second row for the same key is a duplicate (`DUPLICATE_KEY`): persons by
+    /// personnummer, decisions by decision id, assistance months by person and month. The
+    /// other datasets only have exact duplicates.
+    pub fn has_key(self) -> bool {
+        matches!(self, Dataset::Persons | Dataset::Decisions | Dataset::AssistanceMonths)
+    }
+
     /// The contract's dataset name (also the file stem).
     pub fn name(self) -> &'static str {
         match self {

@@ -395,11 +395,7 @@ pub(crate) fn check_row<'a>(
             let pnr = pnr(row.cell(0), "personnummer", reference)?;
             let law = code(row.cell(1), "law", codes::LAWS)?;
             let raw = text(row.cell(2), "intervention")?;
-            let code = codes::INTERVENTIONS
-                .iter()
-                .find(|(l, c, _)| *l == law && *c == raw)
-                .map(|(_, c, _)| *c)
-                .ok_or(Defect::new(
+            let code = codes::intervention_code(law, raw).ok_or(Defect::new(
                     Reason::UnknownIntervention,
                     "intervention",
                     "(law, intervention) is not in the intervention list",

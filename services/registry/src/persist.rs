@@ -2,8 +2,8 @@
 //! an added month's file alone.
 //!
 //! A dataset's extract is a base file plus optional increments next to it
-//! (`<name>.<label>.parquet|csv`, [`regstat_contract::source_paths`]). After validation the
-//! accepted rows are written to the registry's state directory as **parts**:
+//! (`<name>.<label>.parquet|csv`, [`regstat_contract::source_paths`]). The accepted rows are
+//! written, a batch at a time as they are validated, to the registry's state directory as **parts**:
 //! `store/<name>.parquet` for the first load, `store/<name>.<k>.parquet` for the k-th increment
 //! (the canonical schema plus the compact person key, Snappy, in row order), each with
 //! `store/<name>[.<k>].seen`: the fingerprints and key hashes that load's duplicate checks added
@@ -40,9 +40,9 @@ use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use regstat_contract::{
-    effective_reference_date, hash_canary, load_dataset, load_files, sha256_file, source_paths, Dataset, DatasetReport, FileReport,
+    effective_reference_date, hash_canary, load_dataset, load_files, load_files_into, sha256_file, source_paths, Dataset, DatasetReport, FileReport,
     LoadError, LoadOptions, LoadedDataset, Seen,
 };
 use serde::{Deserialize, Serialize};
@@ -181,33 +181,90 @@ pub fn load_or_validate(extracts_dir: &Path, dataset: Dataset, state_dir: &Path,
     }
     // Everything again: forget the old store first, so a crash cannot pair it with new files.
     let _ = std::fs::remove_file(stamp_path(state_dir, dataset));
-    let (loaded, seen) = load_files(&paths, dataset, &quarantine, opts, None)?;
-    if !same_files(&loaded.report.files, &now) {
-        // A file changed while it was validated: serve what was validated, store nothing.
-        tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
-        return Ok((Held::Memory(loaded), Origin::Validated));
+    if let Some(held) = validate_and_store(&paths, dataset, state_dir, &quarantine, opts, &now, hold)? {
+        return Ok((held, Origin::Validated));
     }
-    let stamp = write_part(state_dir, dataset, 0, &loaded.batches, &loaded.person_keys, &seen)
-        .and_then(|part| write_stamp(state_dir, dataset, vec![part], &loaded.report));
+    // Not stored, and the rows went to the store as they were accepted: validated again, into
+    // memory (a failed write; an extract changed while it was validated).
+    let (loaded, _) = load_files(&paths, dataset, &quarantine, opts, None)?;
+    Ok((Held::Memory(loaded), Origin::Validated))
+}
+
+/// Validate every file, each batch of accepted rows written to the store's first part as soon
+/// as it is full (on the part writer's thread, while the next rows are checked), then the
+/// duplicate hashes and the stamp. With [`Hold::Store`] no row is held in memory; with
+/// [`Hold::Memory`] the batches are also kept and served. `None`: nothing could be served
+/// (the store was not written and the rows were not held); the caller validates again.
+fn validate_and_store(
+    paths: &[PathBuf],
+    dataset: Dataset,
+    state_dir: &Path,
+    quarantine: &Path,
+    opts: &LoadOptions,
+    now: &[(PathBuf, String, String)],
+    hold: Hold,
+) -> Result<Option<Held>> {
+    let not_stored = |e: &Error| tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
+    let mut writer = PartWriter::create(state_dir, dataset, 0).map_err(|e| not_stored(&e)).ok();
+    // Without a store to write to, the rows are held whatever the configuration.
+    let keep = hold == Hold::Memory || writer.is_none();
+    let (mut batches, mut person_keys) = (Vec::new(), Vec::new());
+    let mut write_error: Option<Error> = None;
+    let loaded = load_files_into(paths, dataset, quarantine, opts, None, &mut |b, k| {
+        if let (Some(w), None) = (writer.as_mut(), &write_error) {
+            if let Err(e) = w.write(&b, &k) {
+                let file = w.path().to_path_buf();
+                write_error = Some(e);
+                if !keep {
+                    // These rows are not held either: stop here.
+                    return Err(LoadError::Io { file, source: std::io::Error::other("the registry's store could not be written") });
+                }
+            }
+        }
+        if keep {
+            batches.push(b);
+            person_keys.push(k);
+        }
+        Ok(())
+    });
+    if let Some(e) = &write_error {
+        not_stored(e);
+        writer = None; // its temporary file is removed
+    }
+    let (report, seen) = match loaded {
+        Err(_) if write_error.is_some() && !keep => return Ok(None),
+        other => other?,
+    };
+    let memory = move |report: DatasetReport| keep.then(|| Held::Memory(LoadedDataset { dataset, schema: dataset.schema(), batches, person_keys, report }));
+    if !same_files(&report.files, now) {
+        // A file changed while it was validated: store nothing; serve what was validated if
+        // it is held, else the caller validates the files as they are now.
+        tracing::warn!(dataset = dataset.name(), "extract changed while it was validated: not stored");
+        return Ok(memory(report));
+    }
+    let Some(writer) = writer else { return Ok(memory(report)) };
+    let stamp = writer
+        .finish()
+        .and_then(|part| write_seen(state_dir, part, &seen))
+        .and_then(|part| write_stamp(state_dir, dataset, vec![part], &report));
     drop(seen);
     let stamp = match stamp {
         Ok(s) => s,
         Err(e) => {
-            tracing::warn!(dataset = dataset.name(), error = %e, "could not write the registry's store: the next start validates again");
-            return Ok((Held::Memory(loaded), Origin::Validated));
+            not_stored(&e);
+            return Ok(memory(report));
         }
     };
     if hold == Hold::Memory {
-        return Ok((Held::Memory(loaded), Origin::Validated));
+        return Ok(memory(report));
     }
-    // Served from the store from now on; if the part just written cannot be opened, from
-    // the rows still in memory.
+    // Served from the store from now on.
     match open_parts(state_dir, dataset, &stamp, opts) {
-        Ok(s) => Ok((Held::Stored(s), Origin::Validated)),
+        Ok(s) => Ok(Some(Held::Stored(s))),
         Err(e) => {
-            tracing::warn!(dataset = dataset.name(), error = %e, "the registry's store just written is unreadable: serving from memory");
+            tracing::warn!(dataset = dataset.name(), error = %e, "the registry's store just written is unreadable: validating again into memory");
             let _ = std::fs::remove_file(stamp_path(state_dir, dataset));
-            Ok((Held::Memory(loaded), Origin::Validated))
+            Ok(None)
         }
     }
 }
@@ -373,10 +430,8 @@ fn open_parts(state_dir: &Path, dataset: Dataset, stamp: &Stamp, opts: &LoadOpti
 }
 
 fn read_seen(state_dir: &Path, stamp: &Stamp) -> Result<Seen> {
-    let mut seen = Seen {
-        rows: Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_rows as usize).sum()),
-        keys: Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_keys as usize).sum()),
-    };
+    let mut rows = Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_rows as usize).sum());
+    let mut keys = Vec::with_capacity(stamp.parts.iter().map(|p| p.seen_keys as usize).sum());
     for part in &stamp.parts {
         let path = seen_path(&store_dir(state_dir).join(&part.file));
         let mut r = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
@@ -389,58 +444,219 @@ fn read_seen(state_dir: &Path, stamp: &Stamp) -> Result<Seen> {
         let mut buf = [0u8; 16];
         for _ in 0..part.seen_rows {
             r.read_exact(&mut buf).map_err(io(&path))?;
-            seen.rows.push(u128::from_le_bytes(buf));
+            rows.push(u128::from_le_bytes(buf));
         }
         let mut buf = [0u8; 8];
         for _ in 0..part.seen_keys {
             r.read_exact(&mut buf).map_err(io(&path))?;
-            seen.keys.push(u64::from_le_bytes(buf));
+            keys.push(u64::from_le_bytes(buf));
         }
         if r.read(&mut buf).map_err(io(&path))? != 0 {
             return Err(Error::Internal(format!("{}: longer than its stamp says", path.display())));
         }
     }
-    Ok(seen)
+    Ok(Seen::from_lists(rows, keys))
 }
 
 /// Write part `k`: its rows (with the person keys) and what its duplicate checks added.
 fn write_part(state_dir: &Path, dataset: Dataset, k: usize, batches: &[RecordBatch], keys: &[UInt64Array], seen: &Seen) -> Result<Part> {
-    let dir = store_dir(state_dir);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let name = part_name(dataset, k);
-    let data = dir.join(&name);
-    let mut fields: Vec<Field> = dataset.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(Field::new(KEY_COLUMN, DataType::UInt64, false));
-    let schema = Arc::new(Schema::new(fields));
-    let tmp = data.with_extension("parquet.tmp");
-    let file = File::create(&tmp).map_err(io(&tmp))?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(1 << 20)).build();
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-    let mut rows = 0u64;
+    let mut writer = PartWriter::create(state_dir, dataset, k)?;
     for (b, keys) in batches.iter().zip(keys) {
-        let mut columns = b.columns().to_vec();
-        columns.push(Arc::new(keys.clone()));
-        rows += b.num_rows() as u64;
-        writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+        writer.write(b, keys)?;
     }
-    writer.close()?;
-    std::fs::rename(&tmp, &data).map_err(io(&data))?;
+    let part = writer.finish()?;
+    write_seen(state_dir, part, seen)
+}
 
-    let path = seen_path(&data);
+/// A store part being written: batches go over a channel of 4 to a thread that encodes them
+/// (Parquet, Snappy, row groups of 1 Mi rows) into a temporary file, renamed by
+/// [`PartWriter::finish`]; dropped unfinished, the temporary file is removed.
+struct PartWriter {
+    name: String,
+    data: PathBuf,
+    tmp: PathBuf,
+    schema: Arc<Schema>,
+    rows: u64,
+    tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl PartWriter {
+    fn create(state_dir: &Path, dataset: Dataset, k: usize) -> Result<Self> {
+        let dir = store_dir(state_dir);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let name = part_name(dataset, k);
+        let data = dir.join(&name);
+        let mut fields: Vec<Field> = dataset.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(KEY_COLUMN, DataType::UInt64, false));
+        let schema = Arc::new(Schema::new(fields));
+        let tmp = data.with_extension("parquet.tmp");
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        // No min/max statistics: nothing prunes by them (a cohort spreads over every row group),
+        // and for the text columns they cost two comparisons per value.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(1 << 20))
+            .set_statistics_enabled(EnabledStatistics::None)
+            .build();
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(4);
+        let thread = std::thread::Builder::new()
+            .name("store-part-writer".into())
+            .spawn(move || -> Result<()> {
+                for batch in rx {
+                    writer.write(&batch)?;
+                }
+                writer.close()?;
+                Ok(())
+            })
+            .map_err(io(&tmp))?;
+        Ok(PartWriter { name, data, tmp, schema, rows: 0, tx: Some(tx), thread: Some(thread) })
+    }
+
+    fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Queue a batch (waits while 4 are queued). A failed write is reported here or by
+    /// [`PartWriter::finish`].
+    fn write(&mut self, batch: &RecordBatch, keys: &UInt64Array) -> Result<()> {
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(keys.clone()));
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        self.rows += batch.num_rows() as u64;
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if !sent {
+            // The thread stopped on an error: that error.
+            self.tx = None;
+            return Err(self.join().err().unwrap_or_else(|| Error::Internal("the store's part writer stopped".into())));
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<()> {
+        self.tx = None;
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(Error::Internal("the store's part writer panicked".into()))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every batch written and the file closed and renamed into place: the part, its
+    /// duplicate hashes still to be written ([`write_seen`]).
+    fn finish(mut self) -> Result<Part> {
+        self.join()?;
+        std::fs::rename(&self.tmp, &self.data).map_err(io(&self.data))?;
+        Ok(Part { file: std::mem::take(&mut self.name), rows: self.rows, seen_rows: 0, seen_keys: 0 })
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.join();
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Write what a part's duplicate checks added beside it (straight from the duplicate sets
+/// after a whole load: no copy of them is made).
+fn write_seen(state_dir: &Path, mut part: Part, seen: &Seen) -> Result<Part> {
+    let path = seen_path(&store_dir(state_dir).join(&part.file));
     let tmp = path.with_extension("seen.tmp");
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io(&tmp))?);
-    w.write_all(SEEN_MAGIC).map_err(io(&tmp))?;
-    w.write_all(&(seen.rows.len() as u64).to_le_bytes()).map_err(io(&tmp))?;
-    w.write_all(&(seen.keys.len() as u64).to_le_bytes()).map_err(io(&tmp))?;
-    for f in &seen.rows {
-        w.write_all(&f.to_le_bytes()).map_err(io(&tmp))?;
+    let (rows, keys) = (seen.rows_len() as u64, seen.keys_len() as u64);
+    let fill = |w: &mut dyn Write| -> std::io::Result<()> {
+        w.write_all(SEEN_MAGIC)?;
+        w.write_all(&rows.to_le_bytes())?;
+        w.write_all(&keys.to_le_bytes())?;
+        for f in seen.rows() {
+            w.write_all(&f.to_le_bytes())?;
+        }
+        for k in seen.keys() {
+            w.write_all(&k.to_le_bytes())?;
+        }
+        Ok(())
+    };
+    // Past the page cache where the file system allows it: the file is gigabytes at national
+    // scale, only read again by an increment, and copying it into fresh page-cache pages was a
+    // quarter of a first start on a VM whose first touch of memory is slow.
+    let direct = DirectWriter::create(&tmp).and_then(|mut w| {
+        fill(&mut w)?;
+        w.finish()
+    });
+    if let Err(e) = direct {
+        tracing::debug!(error = %e, "duplicate hashes written through the page cache");
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io(&tmp))?);
+        fill(&mut w).map_err(io(&tmp))?;
+        w.into_inner().map_err(|e| io(&tmp)(e.into_error()))?.sync_all().map_err(io(&tmp))?;
     }
-    for k in &seen.keys {
-        w.write_all(&k.to_le_bytes()).map_err(io(&tmp))?;
-    }
-    w.into_inner().map_err(|e| io(&tmp)(e.into_error()))?.sync_all().map_err(io(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(io(&path))?;
-    Ok(Part { file: name, rows, seen_rows: seen.rows.len() as u64, seen_keys: seen.keys.len() as u64 })
+    part.seen_rows = rows;
+    part.seen_keys = keys;
+    Ok(part)
+}
+
+/// A file written with `O_DIRECT` (Linux): whole aligned blocks from an aligned buffer, the
+/// last one padded and the file cut back to its length.
+struct DirectWriter {
+    file: File,
+    buf: Vec<u8>,
+    /// Where the aligned part of `buf` starts, and how much of it is filled.
+    start: usize,
+    filled: usize,
+    written: u64,
+}
+
+const DIRECT_BLOCK: usize = 4096;
+const DIRECT_BUF: usize = 1 << 20;
+
+impl DirectWriter {
+    fn create(path: &Path) -> std::io::Result<Self> {
+        #[cfg(target_os = "linux")]
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).custom_flags(libc::O_DIRECT).open(path)?
+        };
+        #[cfg(not(target_os = "linux"))]
+        let file: File = return Err(std::io::Error::other(format!("{}: no O_DIRECT here", path.display())));
+        let buf = vec![0u8; DIRECT_BUF + DIRECT_BLOCK];
+        let start = (DIRECT_BLOCK - buf.as_ptr() as usize % DIRECT_BLOCK) % DIRECT_BLOCK;
+        Ok(DirectWriter { file, buf, start, filled: 0, written: 0 })
+    }
+
+    fn flush_blocks(&mut self, len: usize) -> std::io::Result<()> {
+        self.file.write_all(&self.buf[self.start..self.start + len])?;
+        Ok(())
+    }
+
+    /// The rest written, the file cut to its length and synced.
+    fn finish(mut self) -> std::io::Result<()> {
+        let len = self.filled;
+        let padded = len.div_ceil(DIRECT_BLOCK) * DIRECT_BLOCK;
+        self.buf[self.start + len..self.start + padded].fill(0);
+        self.flush_blocks(padded)?;
+        self.written += len as u64;
+        self.file.set_len(self.written)?;
+        self.file.sync_all()
+    }
+}
+
+impl Write for DirectWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len().min(DIRECT_BUF - self.filled);
+        self.buf[self.start + self.filled..self.start + self.filled + n].copy_from_slice(&data[..n]);
+        self.filled += n;
+        if self.filled == DIRECT_BUF {
+            self.flush_blocks(DIRECT_BUF)?;
+            self.written += DIRECT_BUF as u64;
+            self.filled = 0;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn write_stamp(state_dir: &Path, dataset: Dataset, parts: Vec<Part>, report: &DatasetReport) -> Result<Stamp> {
