@@ -681,8 +681,12 @@ fn to_col(path: &Path, name: &str, array: &ArrayRef, expected: &DataType) -> Res
 fn read_parquet(path: &Path, dataset: Dataset, sink: &mut Sink) -> Result<()> {
     let unreadable = |reason: String| LoadError::Unreadable { file: path.to_path_buf(), format: "Parquet", reason };
     let file = File::open(path).map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?;
+    let file_len = file.metadata().map_err(|source| LoadError::Io { file: path.to_path_buf(), source })?.len();
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(e.to_string()))?;
-    sink.expect_rows(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0));
+    // The footer's count is the extract's word: a damaged or forged one must not size the sets
+    // beyond what the file's bytes could hold (a national extract holds about 2 rows per byte).
+    let claimed = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    sink.expect_rows(claimed.min(file_len.saturating_mul(4)));
     let reader = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| unreadable(e.to_string()))?;
     let schema = dataset.schema();
     // A reader thread decodes the next batches while a batch's rows are checked (on every core)
