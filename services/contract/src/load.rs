@@ -749,7 +749,6 @@ struct Checker {
 }
 
 impl Checker {
-    /// The checks of one row that need nothing of the rows before it (run in parallel).
     fn check<'a>(&self, row: &'a (dyn Row + Sync)) -> Checked<'a> {
         match check_row(self.dataset, row, self.reference) {
             Ok(v) => {
@@ -947,7 +946,8 @@ impl<'o> Sink<'o> {
         let shards = self.rows_seen.len();
         let shard_of = |h: u64| (h % shards as u64) as usize;
         // Each shard's fingerprints in row order, then searched on the shard's own thread.
-        let mut by_shard: Vec<Vec<(usize, u128)>> = vec![Vec::with_capacity(checked.len() / shards + 16); shards];
+        // (`vec![v; n]` would clone `v`, and a clone does not keep its capacity.)
+        let mut by_shard: Vec<Vec<(usize, u128)>> = (0..shards).map(|_| Vec::with_capacity(checked.len() / shards + 16)).collect();
         for (i, c) in checked.iter().enumerate() {
             if let Checked::Valid(_, f, _) = c {
                 by_shard[shard_of((f >> 64) as u64)].push((i, *f));
