@@ -570,7 +570,7 @@ impl Row {
 /// every statistic of a release so that the same person is the same coordinate everywhere.
 #[derive(Debug, Default)]
 pub struct Universe {
-    ids: HashMap<String, u32>,
+    ids: ahash::AHashMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -601,23 +601,57 @@ impl Universe {
 
 /// Finest cells from a statistic's SQL rows: (dimension values in `dims` order) → units.
 pub fn finest(batches: &[RecordBatch], dims: &[&str], universe: &mut Universe) -> Result<HashMap<Vec<String>, Vec<u32>>> {
-    let mut out: HashMap<Vec<String>, Vec<u32>> = HashMap::new();
     let text = |b: &RecordBatch, name: &str| -> Result<StringArray> {
         let c = b.column_by_name(name).ok_or_else(|| Error::BadRequest(format!("definition lacks column {name}")))?;
         let c = cast(c, &DataType::Utf8)?;
         Ok(c.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<&str>::new())))
     };
+    // Each dimension's values numbered as they come (NULL is the empty value); cells are keyed
+    // by the numbers while the rows are read, and named once at the end.
+    let mut numbers: Vec<ahash::AHashMap<String, u32>> = vec![Default::default(); dims.len()];
+    let mut cells: ahash::AHashMap<Vec<u32>, Vec<u32>> = Default::default();
+    let mut key: Vec<u32> = Vec::with_capacity(dims.len());
     for b in batches {
         let cols: Vec<StringArray> = dims.iter().map(|d| text(b, d)).collect::<Result<_>>()?;
         let units = text(b, "unit")?;
         for i in 0..b.num_rows() {
-            let key: Vec<String> = cols.iter().map(|c| if c.is_null(i) { String::new() } else { c.value(i).to_string() }).collect();
-            out.entry(key).or_default().push(universe.intern(units.value(i)));
+            key.clear();
+            for (c, numbered) in cols.iter().zip(numbers.iter_mut()) {
+                let v = if c.is_null(i) { "" } else { c.value(i) };
+                let id = match numbered.get(v) {
+                    Some(id) => *id,
+                    None => {
+                        let id = numbered.len() as u32;
+                        numbered.insert(v.to_string(), id);
+                        id
+                    }
+                };
+                key.push(id);
+            }
+            let unit = universe.intern(units.value(i));
+            match cells.get_mut(key.as_slice()) {
+                Some(u) => u.push(unit),
+                None => {
+                    cells.insert(key.clone(), vec![unit]);
+                }
+            }
         }
     }
-    for v in out.values_mut() {
+    let names: Vec<Vec<&str>> = numbers
+        .iter()
+        .map(|numbered| {
+            let mut names = vec![""; numbered.len()];
+            for (v, id) in numbered {
+                names[*id as usize] = v.as_str();
+            }
+            names
+        })
+        .collect();
+    let mut out: HashMap<Vec<String>, Vec<u32>> = HashMap::with_capacity(cells.len());
+    for (k, mut v) in cells {
         v.sort_unstable();
         v.dedup();
+        out.insert(k.iter().zip(&names).map(|(id, names)| names[*id as usize].to_string()).collect(), v);
     }
     Ok(out)
 }
@@ -631,6 +665,9 @@ fn union<'a>(sets: impl Iterator<Item = &'a Vec<u32>>) -> Vec<u32> {
 
 /// A finest cell without its category: (dimension values, units).
 type Cell<'a> = (&'a [String], &'a Vec<u32>);
+
+/// A finest cell without its category, its values numbered: (value numbers, units).
+type Coded<'a> = (Vec<u32>, &'a Vec<u32>);
 
 /// Build the published cube of a statistic from its finest cells.
 pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[String]) -> Table {
@@ -664,6 +701,24 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     } else {
         (stat.categories)().into_iter().map(|c| c.into_iter().map(String::from).collect()).collect()
     };
+    // The cells' dimension values numbered per position, so that selecting the cells of a row
+    // compares numbers, not strings.
+    let mut dict: Vec<HashMap<&str, u32>> = vec![HashMap::new(); nkey];
+    fn code<'a>(key: &'a [String], dict: &mut [HashMap<&'a str, u32>]) -> Vec<u32> {
+        key.iter()
+            .zip(dict.iter_mut())
+            .map(|(v, d)| {
+                let next = d.len() as u32;
+                *d.entry(v.as_str()).or_insert(next)
+            })
+            .collect()
+    }
+    let all_coded: Vec<Coded<'_>> = all_cells.iter().map(|(k, u)| (code(k, &mut dict), *u)).collect();
+    let by_category_coded: HashMap<&[String], Vec<Coded<'_>>> = by_category
+        .iter()
+        .map(|(cat, cells)| (*cat, cells.iter().map(|(k, u)| (code(k, &mut dict), *u)).collect()))
+        .collect();
+    drop(by_category);
     let unit_at = cell_dims.iter().position(|d| *d == COUNTING_UNIT);
     let year_at = cell_dims.iter().position(|d| *d == "decision_year");
     let mut rows = Vec::new();
@@ -693,14 +748,21 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
                 _ => false,
             };
             if consistent && !too_early {
-                let matches = |key: &[String]| chosen.iter().all(|(d, v)| *v == TOTAL || key[pos[d]] == *v);
-                let denominator: Units = Arc::new(union(all_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
+                // (position, value number) of every chosen value but TOTAL; a value no cell has
+                // selects no cell.
+                let wanted: Option<Vec<(usize, u32)>> = chosen
+                    .iter()
+                    .filter(|(_, v)| **v != TOTAL)
+                    .map(|(d, v)| dict[pos[d]].get(v).map(|id| (pos[d], *id)))
+                    .collect();
+                let matches = |key: &[u32]| wanted.as_ref().is_some_and(|w| w.iter().all(|(p, id)| key[*p] == *id));
+                let denominator: Units = Arc::new(union(all_coded.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
                 let prefix: Vec<String> = cell_dims[..nkey].iter().map(|d| chosen.get(d).map(|v| v.to_string()).unwrap_or_default()).collect();
                 for cat in &categories {
                     let units: Units = if ncat == 0 {
                         denominator.clone()
                     } else {
-                        let cat_cells = by_category.get(cat.as_slice()).map(Vec::as_slice).unwrap_or(&[]);
+                        let cat_cells = by_category_coded.get(cat.as_slice()).map(Vec::as_slice).unwrap_or(&[]);
                         Arc::new(union(cat_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)))
                     };
                     let mut values = prefix.clone();

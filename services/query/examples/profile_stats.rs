@@ -1,0 +1,43 @@
+//! Time each statistic of a delivery: its SQL, then its cells and cube (a profiling aid).
+//!
+//! `cargo run --release -p regstat-query --example profile_stats -- <query data dir> [from to]`
+
+use std::time::Instant;
+
+use regstat_query::delivery::Delivery;
+use regstat_query::engine::{Engine, Years};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let dir = args.get(1).ok_or_else(|| anyhow::anyhow!("usage: profile_stats <query data dir> [from to]"))?;
+    let from = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(2018);
+    let to = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(2020);
+    let d = Delivery::latest(std::path::Path::new(dir))?;
+    let t0 = Instant::now();
+    let engine = Engine::new(&d, Years::new(from, to)?).await?;
+    println!("engine: {:.3} s", t0.elapsed().as_secs_f64());
+    for stat in engine.statistics() {
+        let t = Instant::now();
+        let batches = engine.sql(&(stat.sql)(from, to)).await?;
+        let sql = t.elapsed().as_secs_f64();
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let t = Instant::now();
+        let table = engine.compute(stat).await?;
+        let all = t.elapsed().as_secs_f64();
+        println!("{:<40} SQL {sql:>7.3} s ({rows:>6} rows)  SQL+cells+cube {all:>7.3} s {:>6} rows out", stat.id, table.rows.len());
+    }
+    println!("total: {:.3} s", t0.elapsed().as_secs_f64());
+    if std::env::var_os("STATS_ONLY").is_some() {
+        return Ok(());
+    }
+    let tables = engine.compute_all().await?;
+    let policy = regstat_query::disclosure::Policy::default();
+    let t = Instant::now();
+    let (released, summary) = regstat_query::disclosure::protect_release(&tables, policy);
+    println!("disclosure: {:.3} s ({} cells, {} primary, {} secondary)", t.elapsed().as_secs_f64(), summary.cells, summary.primary, summary.secondary);
+    let t = Instant::now();
+    let audit = regstat_query::disclosure::audit(&tables, &released, regstat_query::disclosure::Prior::EMPTY, policy);
+    println!("audit: {:.3} s (passed: {})", t.elapsed().as_secs_f64(), audit.passed);
+    Ok(())
+}
