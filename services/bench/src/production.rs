@@ -2,7 +2,8 @@
 //! then the statistics stage split into its parts (SQL + cubes for every statistic; release-wide
 //! disclosure control; the audit; writing the outputs), and the same statistics' SQL on DuckDB
 //! from the same Parquet files, in the same run (`peer/duckdb_statistics.py`, if `duckdb` is
-//! importable by `python3`).
+//! importable by `python3`), with our time ÷ DuckDB's; then the same for a delivery of more
+//! decision years (how the statistics grow with the cohort).
 
 use std::path::Path;
 use std::time::Instant;
@@ -35,6 +36,16 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         peak_mib: peak_mib(),
     });
 
+    let (support_s, cohort) = support_statistics(&d, years).await?;
+    rows.push(Row {
+        stage: format!("statistics: SQL + cubes, the 10 support statistics (the DuckDB peer's SQL and more; cohort {cohort})"),
+        seconds: support_s,
+        rows: input_rows,
+        bytes: input_bytes,
+        peak_mib: peak_mib(),
+    });
+    let sql_cubes_s = seconds;
+
     reset_peak();
     let t = Instant::now();
     let (released, summary) = disclosure::protect_release(&tables, policy);
@@ -56,10 +67,11 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
 
     let t = Instant::now();
     let (m, _) = regstat_query::output::produce(&d, years, policy, &work.join("out")).await?;
+    let production_s = t.elapsed().as_secs_f64();
     let bytes: u64 = m.files.iter().filter_map(|f| std::fs::metadata(work.join("out").join(&f.name)).ok()).map(|x| x.len()).sum();
     rows.push(Row {
         stage: "whole production (all of the above + CSV, Parquet, xlsx, manifest)".into(),
-        seconds: t.elapsed().as_secs_f64(),
+        seconds: production_s,
         rows: input_rows,
         bytes,
         peak_mib: peak_mib(),
@@ -100,27 +112,108 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         peak_mib: peak_mib(),
     });
 
-    let script = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("peer/duckdb_statistics.py");
-    match std::process::Command::new("python3").arg(&script).arg(&d.dir).output() {
-        Ok(out) if out.status.success() => {
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-            let cohort = v["cohort"].as_u64().unwrap_or(0);
-            let ours = engine.sql("SELECT count(*) AS n FROM cohort").await?;
-            let ours = arrow::compute::cast(ours[0].column(0), &arrow::datatypes::DataType::UInt64)?;
-            let ours = ours.as_any().downcast_ref::<arrow::array::UInt64Array>().map(|a| a.value(0)).unwrap_or(0);
-            anyhow::ensure!(cohort == ours, "DuckDB's cohort ({cohort}) differs from ours ({ours})");
-            rows.push(Row {
-                stage: format!("peer: DuckDB {} — the same SQL, finest cells only (cohort {cohort} = ours)", v["duckdb"].as_str().unwrap_or("?")),
-                seconds: v["seconds"].as_f64().unwrap_or(f64::NAN),
-                rows: input_rows,
-                bytes: input_bytes,
-                peak_mib: v["peak_mib"].as_f64().unwrap_or(f64::NAN),
-            });
-        }
-        Ok(out) => eprintln!("DuckDB peer skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
-        Err(e) => eprintln!("DuckDB peer skipped: python3: {e}"),
+    if let Some(v) = duckdb_peer(&d.dir, years) {
+        let peer_cohort = v["cohort"].as_u64().unwrap_or(0);
+        anyhow::ensure!(peer_cohort == cohort, "DuckDB's cohort ({peer_cohort}) differs from ours ({cohort})");
+        let peer_s = v["seconds"].as_f64().unwrap_or(f64::NAN);
+        rows.push(Row {
+            stage: format!(
+                "peer: DuckDB {} — the same SQL, finest cells only (cohort {cohort} = ours); ours ÷ DuckDB: support SQL + cubes {:.2}, all 21 statistics' SQL + cubes {:.2}, whole production {:.1}",
+                v["duckdb"].as_str().unwrap_or("?"),
+                support_s / peer_s,
+                sql_cubes_s / peer_s,
+                production_s / peer_s
+            ),
+            seconds: peer_s,
+            rows: input_rows,
+            bytes: input_bytes,
+            peak_mib: v["peak_mib"].as_f64().unwrap_or(f64::NAN),
+        });
     }
+    rows.extend(scaling(persons, seed, data, work, (2004, 2021)).await?);
     rows.extend(payer(persons, seed, data, work).await?);
+    Ok(rows)
+}
+
+/// Our SQL + cubes of the support statistics (SPEC §5: the DuckDB peer's set, with cubes and
+/// unit sets besides), from a fresh engine (its views materialised); seconds and the cohort.
+async fn support_statistics(d: &Delivery, years: Years) -> anyhow::Result<(f64, u64)> {
+    let t = Instant::now();
+    let engine = Engine::new(d, years).await?;
+    for stat in engine.statistics().into_iter().filter(|s| s.family == regstat_query::stats::Family::Support) {
+        engine.compute(stat).await?;
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    let n = engine.sql("SELECT count(*) AS n FROM cohort").await?;
+    let n = arrow::compute::cast(n[0].column(0), &arrow::datatypes::DataType::UInt64)?;
+    let n = n.as_any().downcast_ref::<arrow::array::UInt64Array>().map(|a| a.value(0)).unwrap_or(0);
+    Ok((seconds, n))
+}
+
+/// The DuckDB peer (`peer/duckdb_statistics.py`) on a delivery, if `python3` can import
+/// `duckdb`: its JSON (seconds, cohort, rows, version, peak).
+fn duckdb_peer(dir: &Path, years: Years) -> Option<serde_json::Value> {
+    let script = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("peer/duckdb_statistics.py");
+    match std::process::Command::new("python3").arg(&script).arg(dir).arg(years.from.to_string()).arg(years.to.to_string()).output() {
+        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout).ok(),
+        Ok(out) => {
+            eprintln!("DuckDB peer skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+            None
+        }
+        Err(e) => {
+            eprintln!("DuckDB peer skipped: python3: {e}");
+            None
+        }
+    }
+}
+
+/// How the statistics grow with the cohort: a delivery for more decision years (a larger
+/// cohort from the same population), its support statistics' SQL + cubes beside the DuckDB
+/// peer's, every statistic's SQL + cubes, and release-wide disclosure control over them.
+async fn scaling(persons: u64, seed: u64, data: &Path, work: &Path, (from, to): (i32, i32)) -> anyhow::Result<Vec<Row>> {
+    let work = work.join(format!("scaling-{from}-{to}"));
+    let mut rows = vec![linkage_job::run_years(persons, seed, data, &work, (from, to)).await?];
+    let d = Delivery::latest(&work.join("query"))?;
+    let input_rows: u64 = d.manifest.files.iter().map(|f| f.rows).sum();
+    let years = Years::new(from, to)?;
+    reset_peak();
+    let (support_s, cohort) = support_statistics(&d, years).await?;
+    let peer = duckdb_peer(&d.dir, years);
+    let peer_s = peer.as_ref().and_then(|v| v["seconds"].as_f64()).unwrap_or(f64::NAN);
+    if let Some(v) = &peer {
+        let peer_cohort = v["cohort"].as_u64().unwrap_or(0);
+        anyhow::ensure!(peer_cohort == cohort, "DuckDB's cohort ({peer_cohort}) differs from ours ({cohort})");
+    }
+    rows.push(Row {
+        stage: format!("scaling {from}–{to}: support statistics' SQL + cubes (cohort {cohort}; DuckDB peer {peer_s:.2} s, ours ÷ DuckDB {:.2})", support_s / peer_s),
+        seconds: support_s,
+        rows: input_rows,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
+    reset_peak();
+    let t = Instant::now();
+    let engine = Engine::new(&d, years).await?;
+    let tables = engine.compute_all().await?;
+    rows.push(Row {
+        stage: format!("scaling {from}–{to}: all {} statistics' SQL + cubes (cohort {cohort})", tables.len()),
+        seconds: t.elapsed().as_secs_f64(),
+        rows: input_rows,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
+    let t = Instant::now();
+    let (_, summary) = disclosure::protect_release(&tables, disclosure::Policy::default());
+    rows.push(Row {
+        stage: format!(
+            "scaling {from}–{to}: disclosure over the release ({} cells, {} primary, {} secondary; cohort {cohort})",
+            summary.cells, summary.primary, summary.secondary
+        ),
+        seconds: t.elapsed().as_secs_f64(),
+        rows: summary.cells as u64,
+        bytes: 0,
+        peak_mib: peak_mib(),
+    });
     Ok(rows)
 }
 
