@@ -112,9 +112,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         peak_mib: peak_mib(),
     });
 
-    if let Some(v) = duckdb_peer(&d.dir, years) {
-        let peer_cohort = v["cohort"].as_u64().unwrap_or(0);
-        anyhow::ensure!(peer_cohort == cohort, "DuckDB's cohort ({peer_cohort}) differs from ours ({cohort})");
+    if let Some(v) = duckdb_peer(&d.dir, years, cohort)? {
         let peer_s = v["seconds"].as_f64().unwrap_or(f64::NAN);
         rows.push(Row {
             stage: format!(
@@ -151,18 +149,24 @@ async fn support_statistics(d: &Delivery, years: Years) -> anyhow::Result<(f64, 
 }
 
 /// The DuckDB peer (`peer/duckdb_statistics.py`) on a delivery, if `python3` can import
-/// `duckdb`: its JSON (seconds, cohort, rows, version, peak).
-fn duckdb_peer(dir: &Path, years: Years) -> Option<serde_json::Value> {
+/// `duckdb`: its JSON (seconds, cohort, rows, version, peak). An error when its cohort is not
+/// ours (`cohort`): then the two did not compute the same thing.
+fn duckdb_peer(dir: &Path, years: Years, cohort: u64) -> anyhow::Result<Option<serde_json::Value>> {
     let script = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())).join("peer/duckdb_statistics.py");
     match std::process::Command::new("python3").arg(&script).arg(dir).arg(years.from.to_string()).arg(years.to.to_string()).output() {
-        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout).ok(),
+        Ok(out) if out.status.success() => {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let peer = v["cohort"].as_u64().unwrap_or(0);
+            anyhow::ensure!(peer == cohort, "DuckDB's cohort ({peer}) differs from ours ({cohort})");
+            Ok(Some(v))
+        }
         Ok(out) => {
             eprintln!("DuckDB peer skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
-            None
+            Ok(None)
         }
         Err(e) => {
             eprintln!("DuckDB peer skipped: python3: {e}");
-            None
+            Ok(None)
         }
     }
 }
@@ -178,12 +182,8 @@ async fn scaling(persons: u64, seed: u64, data: &Path, work: &Path, (from, to): 
     let years = Years::new(from, to)?;
     reset_peak();
     let (support_s, cohort) = support_statistics(&d, years).await?;
-    let peer = duckdb_peer(&d.dir, years);
+    let peer = duckdb_peer(&d.dir, years, cohort)?;
     let peer_s = peer.as_ref().and_then(|v| v["seconds"].as_f64()).unwrap_or(f64::NAN);
-    if let Some(v) = &peer {
-        let peer_cohort = v["cohort"].as_u64().unwrap_or(0);
-        anyhow::ensure!(peer_cohort == cohort, "DuckDB's cohort ({peer_cohort}) differs from ours ({cohort})");
-    }
     rows.push(Row {
         stage: format!("scaling {from}–{to}: support statistics' SQL + cubes (cohort {cohort}; DuckDB peer {peer_s:.2} s, ours ÷ DuckDB {:.2})", support_s / peer_s),
         seconds: support_s,

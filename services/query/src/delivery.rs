@@ -114,12 +114,14 @@ impl Delivery {
         self.manifest.files.iter().any(|f| f.name == format!("{table}.parquet"))
     }
 
-    /// Register every delivered table under its file stem.
+    /// Register every delivered table under its file stem, read from its Parquet file once
+    /// into memory (every view and statistic of an engine reads it from there).
     pub async fn register(&self, ctx: &SessionContext) -> Result<()> {
         for f in &self.manifest.files {
             let stem = f.name.trim_end_matches(".parquet");
             let path = self.dir.join(&f.name);
-            ctx.register_parquet(stem, path.to_string_lossy().as_ref(), ParquetReadOptions::default()).await?;
+            let table = crate::engine::materialise(ctx.read_parquet(path.to_string_lossy().as_ref(), ParquetReadOptions::default()).await?).await?;
+            ctx.register_table(stem, table)?;
         }
         Ok(())
     }

@@ -45,10 +45,11 @@ impl std::fmt::Debug for Engine {
 
 /// Run a query to completion and keep its result as an in-memory table (its partitions as
 /// computed).
-async fn materialise(ctx: &SessionContext, sql: &str) -> Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>> {
-    let plan = ctx.sql(sql).await?.create_physical_plan().await?;
+pub(crate) async fn materialise(df: datafusion::dataframe::DataFrame) -> Result<std::sync::Arc<dyn datafusion::catalog::TableProvider>> {
+    let task = df.task_ctx();
+    let plan = df.create_physical_plan().await?;
     let schema = plan.schema();
-    let partitions = datafusion::physical_plan::collect_partitioned(plan, ctx.task_ctx()).await?;
+    let partitions = datafusion::physical_plan::collect_partitioned(plan, std::sync::Arc::new(task)).await?;
     Ok(std::sync::Arc::new(datafusion::datasource::MemTable::try_new(schema, partitions)?))
 }
 
@@ -75,14 +76,6 @@ impl Engine {
         }
         let ctx = SessionContext::new();
         delivery.register(&ctx).await?;
-        // The delivered tables are read from Parquet once, into memory: every view below and
-        // every statistic reads them from there.
-        for f in &delivery.manifest.files {
-            let name = f.name.trim_end_matches(".parquet");
-            let table = materialise(&ctx, &format!("SELECT * FROM {name}")).await?;
-            ctx.deregister_table(name)?;
-            ctx.register_table(name, table)?;
-        }
         let mut views = Vec::new();
         if families.contains(&Family::Support) {
             views.extend(crate::definitions::views(years.from, years.to));
@@ -100,7 +93,7 @@ impl Engine {
         // statistic's SQL reads the materialised cohort and support years instead of deriving
         // them again from the delivery (21 statistics read the same few views).
         for (name, sql) in views {
-            let table = materialise(&ctx, &sql).await?;
+            let table = materialise(ctx.sql(&sql).await?).await?;
             ctx.register_table(name, table)?;
         }
         let whole_range = delivery.manifest.years().is_none_or(|(a, b)| (a, b) == (years.from, years.to));

@@ -663,11 +663,8 @@ fn union<'a>(sets: impl Iterator<Item = &'a Vec<u32>>) -> Vec<u32> {
     all
 }
 
-/// A finest cell without its category: (dimension values, units).
-type Cell<'a> = (&'a [String], &'a Vec<u32>);
-
-/// A finest cell without its category, its values numbered: (value numbers, units).
-type Coded<'a> = (Vec<u32>, &'a Vec<u32>);
+/// A finest cell without its category, its values numbered per position: (value numbers, units).
+type Cell<'a> = (Vec<u32>, &'a Vec<u32>);
 
 /// Build the published cube of a statistic from its finest cells.
 pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[String]) -> Table {
@@ -684,41 +681,33 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
     let pos: BTreeMap<&str, usize> = cell_dims.iter().enumerate().map(|(i, d)| (*d, i)).collect();
     let ncat = stat.category.len();
     let nkey = cell_dims.len() - ncat;
-    // Cells by category value; the population rows have an empty category.
-    let mut by_category: HashMap<&[String], Vec<Cell<'_>>> = HashMap::new();
-    for (k, v) in cells {
-        by_category.entry(&k[nkey..]).or_default().push((&k[..nkey], v));
-    }
-    // The denominators' units: every cell's, except the categories a statistic keeps out of its
-    // denominators (an unknown rejection reason, SPEC-DECISIONS D6).
-    let all_cells: Vec<Cell<'_>> = cells
-        .iter()
-        .filter(|(k, _)| !k[nkey..].iter().any(|v| stat.not_in_denominator.contains(&v.as_str())))
-        .map(|(k, v)| (&k[..nkey], v))
-        .collect();
     let categories: Vec<Vec<String>> = if ncat == 0 {
         vec![vec![]]
     } else {
         (stat.categories)().into_iter().map(|c| c.into_iter().map(String::from).collect()).collect()
     };
     // The cells' dimension values numbered per position, so that selecting the cells of a row
-    // compares numbers, not strings.
+    // compares numbers, not strings. Cells by category value (the population rows have an empty
+    // category), and the denominators' cells: every cell but those of the categories a statistic
+    // keeps out of its denominators (an unknown rejection reason, SPEC-DECISIONS D6).
     let mut dict: Vec<HashMap<&str, u32>> = vec![HashMap::new(); nkey];
-    fn code<'a>(key: &'a [String], dict: &mut [HashMap<&'a str, u32>]) -> Vec<u32> {
-        key.iter()
+    let mut by_category: HashMap<&[String], Vec<Cell<'_>>> = HashMap::new();
+    let mut all_cells: Vec<Cell<'_>> = Vec::new();
+    for (k, units) in cells {
+        let key: Vec<u32> = k[..nkey]
+            .iter()
             .zip(dict.iter_mut())
             .map(|(v, d)| {
                 let next = d.len() as u32;
                 *d.entry(v.as_str()).or_insert(next)
             })
-            .collect()
+            .collect();
+        let category = &k[nkey..];
+        if !category.iter().any(|v| stat.not_in_denominator.contains(&v.as_str())) {
+            all_cells.push((key.clone(), units));
+        }
+        by_category.entry(category).or_default().push((key, units));
     }
-    let all_coded: Vec<Coded<'_>> = all_cells.iter().map(|(k, u)| (code(k, &mut dict), *u)).collect();
-    let by_category_coded: HashMap<&[String], Vec<Coded<'_>>> = by_category
-        .iter()
-        .map(|(cat, cells)| (*cat, cells.iter().map(|(k, u)| (code(k, &mut dict), *u)).collect()))
-        .collect();
-    drop(by_category);
     let unit_at = cell_dims.iter().position(|d| *d == COUNTING_UNIT);
     let year_at = cell_dims.iter().position(|d| *d == "decision_year");
     let mut rows = Vec::new();
@@ -756,13 +745,13 @@ pub fn cube(stat: &Statistic, cells: &HashMap<Vec<String>, Vec<u32>>, years: &[S
                     .map(|(d, v)| dict[pos[d]].get(v).map(|id| (pos[d], *id)))
                     .collect();
                 let matches = |key: &[u32]| wanted.as_ref().is_some_and(|w| w.iter().all(|(p, id)| key[*p] == *id));
-                let denominator: Units = Arc::new(union(all_coded.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
+                let denominator: Units = Arc::new(union(all_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)));
                 let prefix: Vec<String> = cell_dims[..nkey].iter().map(|d| chosen.get(d).map(|v| v.to_string()).unwrap_or_default()).collect();
                 for cat in &categories {
                     let units: Units = if ncat == 0 {
                         denominator.clone()
                     } else {
-                        let cat_cells = by_category_coded.get(cat.as_slice()).map(Vec::as_slice).unwrap_or(&[]);
+                        let cat_cells = by_category.get(cat.as_slice()).map(Vec::as_slice).unwrap_or(&[]);
                         Arc::new(union(cat_cells.iter().filter(|(k, _)| matches(k)).map(|(_, u)| *u)))
                     };
                     let mut values = prefix.clone();
