@@ -31,11 +31,23 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var_os("STATS_ONLY").is_some() {
         return Ok(());
     }
-    let tables = engine.compute_all().await?;
+    // Numbered by the units' identifiers, as every service path does (reproducible).
+    let tables = regstat_query::output::to_canonical_units(engine.compute_all().await?, &engine.unit_names()?);
     let policy = regstat_query::disclosure::Policy::default();
     let t = Instant::now();
     let (released, summary) = regstat_query::disclosure::protect_release(&tables, policy);
-    println!("disclosure: {:.3} s ({} cells, {} primary, {} secondary)", t.elapsed().as_secs_f64(), summary.cells, summary.primary, summary.secondary);
+    println!(
+        "disclosure: {:.3} s ({} cells, {} primary, {} secondary; {} LP solves in {:.3} s)",
+        t.elapsed().as_secs_f64(),
+        summary.cells,
+        summary.primary,
+        summary.secondary,
+        summary.lp_solves,
+        summary.lp_seconds
+    );
+    // A digest of what is shown, to compare runs.
+    let digest = released.iter().flatten().fold(0xcbf2_9ce4_8422_2325u64, |h, r| (h ^ r.n.map_or(u64::MAX, |n| n as u64)).wrapping_mul(0x100_0000_01b3));
+    println!("released digest: {digest:016x}");
     let t = Instant::now();
     let audit = regstat_query::disclosure::audit(&tables, &released, regstat_query::disclosure::Prior::EMPTY, policy);
     println!("audit: {:.3} s (passed: {})", t.elapsed().as_secs_f64(), audit.passed);

@@ -40,6 +40,9 @@ pub struct Polytope {
 /// Most free coordinates of a local problem.
 pub const LOCAL_COORDINATES: usize = 400;
 
+/// Free coordinates of the first, small local problem tried for a count (wide there settles it).
+pub const SMALL_COORDINATES: usize = 150;
+
 /// The coordinate space of a union of cells: each cell's coordinates, each coordinate's number
 /// of units (its true count), and the cells of each coordinate.
 #[derive(Debug)]
@@ -280,8 +283,7 @@ pub enum BoundsError {
 /// With a known feasible point t (the real counts) the model is written in the displacement
 /// from it: x = t + p − q with p ≥ 0 and 0 ≤ q ≤ t (so x ≥ 0). Every published row becomes
 /// Σ(p − q) = 0 and every hidden row Σ(p − q) ≥ 1 − Σt (≤ 0), so p = q = 0, the solver's
-/// starting basis, is feasible: no phase 1, which is most of the work of a cold primal simplex
-/// on rows that all start violated.
+/// starting basis, is primal feasible (no row starts violated).
 pub struct IntervalSolver {
     model: Option<Model>,
     /// Columns per coordinate: (x) or (p, q) when shifted.
@@ -342,10 +344,12 @@ impl IntervalSolver {
         let mut model = pb.optimise(Sense::Maximise);
         model.make_quiet();
         model.set_option("threads", 1);
-        // Small problems solved twice (max, then min from the max's basis): no presolve, the
-        // primal simplex (a new objective leaves the last optimal basis primal feasible).
+        // Small problems solved twice (max, then min from the max's basis): no presolve (it
+        // doubled the time). The dual simplex: measured on the default release against the
+        // primal one, its LPs took 13.4 s instead of 18.2 s, and the rows its optima bind led to
+        // 3 388 secondary suppressions instead of 3 807.
         model.set_option("presolve", "off");
-        model.set_option("simplex_strategy", 4);
+        model.set_option("simplex_strategy", 1);
         let truth = if shifted { p.truth.clone() } else { Vec::new() };
         IntervalSolver { model: Some(model), cols, truth, published_rows: p.published.len(), costed: Vec::new(), solves: 0 }
     }
@@ -429,7 +433,9 @@ mod tests {
         let mut s = IntervalSolver::new(&shifted);
         let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
         assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
-        assert!(!binding.is_empty() && binding.iter().all(|&r| r == 0 || r == 2), "a published row holds the bound: {binding:?}");
+        // The rows are dependent (a + b = total − c), so either a + b or both c and the total
+        // hold the bound: each is an optimal dual.
+        assert!(binding.contains(&0) || (binding.contains(&1) && binding.contains(&2)), "the published rows that hold the bound: {binding:?}");
         let (i, _) = s.interval(&b, 2.0, 2.0).expect("solves");
         assert_eq!((i.lo.round(), i.hi.round()), (1.0, 2.0));
 

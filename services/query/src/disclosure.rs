@@ -572,8 +572,11 @@ mod field {
 /// audit sees at least as many cells hidden, so it finds every count protection found wide wide
 /// again; should it not, it tries larger neighbourhoods, up to every cell overlapping the
 /// count, before it calls the count narrow (any neighbourhood finding a count wide proves it).
-const DECIDE_NEIGHBOURHOODS: &[usize] = &[crate::bounds::LOCAL_COORDINATES];
-const AUDIT_NEIGHBOURHOODS: &[usize] = &[crate::bounds::LOCAL_COORDINATES, 4 * crate::bounds::LOCAL_COORDINATES, usize::MAX];
+/// Both start with a small problem ([`crate::bounds::SMALL_COORDINATES`]): most counts are
+/// found wide in it, at a fraction of the cost of the larger one.
+const DECIDE_NEIGHBOURHOODS: &[usize] = &[crate::bounds::SMALL_COORDINATES, crate::bounds::LOCAL_COORDINATES];
+const AUDIT_NEIGHBOURHOODS: &[usize] = &[crate::bounds::SMALL_COORDINATES, crate::bounds::LOCAL_COORDINATES, 4 * crate::bounds::LOCAL_COORDINATES, usize::MAX];
+
 
 const P1: u64 = (1 << 61) - 1;
 const P2: u64 = 18_446_744_073_709_551_557; // 2^64 - 59
@@ -802,12 +805,36 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     }
     let mut narrowest = f64::INFINITY;
     let mut hidden_here: Vec<usize> = Vec::new();
+    // Counts are looked at in order, one at a time, but the next one is looked at beside it
+    // (on the other core) with the same statuses. Hiding only relaxes every local problem, so a
+    // look that found a count wide stays true whatever was hidden after it; a look that found it
+    // narrow stands only if nothing was hidden since, else the count is looked at again. The
+    // statuses, and so the release, are those of one count at a time; the window is fixed (not
+    // the number of cores) so that the summary's solve count and narrowest width, which depend
+    // on it, are the same on every machine.
+    const WINDOW: usize = 2;
+    // Each count's look ahead and how many cells had been hidden here when it was made.
+    type Look = Option<(Result<crate::bounds::Local, crate::bounds::BoundsError>, usize)>;
+    let mut ahead: Vec<Look> = (0..targets.len()).map(|_| None).collect();
     for i in 0..targets.len() {
         loop {
-            // One count at a time: hiding a cell for one count widens the next ones' intervals,
-            // so most are found wide at their first look.
-            let local = space.escalating_interval(&targets[i].coords, |c| Some(status[c] == Status::Published), need, DECIDE_NEIGHBOURHOODS)?;
-            summary.lp_solves += local.solves;
+            let now = hidden_here.len();
+            let stands = |a: &Look| match a {
+                None => false,
+                Some((look, hidden_before)) => *hidden_before == now || look.as_ref().is_ok_and(|l| l.interval.width() >= need),
+            };
+            if !stands(&ahead[i]) {
+                // The count and the next ones without a look that stands.
+                let due: Vec<usize> = (i..targets.len()).filter(|&j| !stands(&ahead[j])).take(WINDOW).collect();
+                let snapshot: &[Status] = status;
+                let looks = crate::bounds::par_map(&due, |&j| space.escalating_interval(&targets[j].coords, |c| Some(snapshot[c] == Status::Published), need, DECIDE_NEIGHBOURHOODS));
+                for (&j, look) in due.iter().zip(looks) {
+                    summary.lp_solves += look.as_ref().map_or(0, |l| l.solves);
+                    ahead[j] = Some((look, now));
+                }
+            }
+            let (look, _) = ahead[i].take().expect("a look that stands");
+            let local = look?;
             let w = local.interval.width();
             if w >= need {
                 narrowest = narrowest.min(w);
