@@ -577,7 +577,6 @@ mod field {
 const DECIDE_NEIGHBOURHOODS: &[usize] = &[crate::bounds::SMALL_COORDINATES, crate::bounds::LOCAL_COORDINATES];
 const AUDIT_NEIGHBOURHOODS: &[usize] = &[crate::bounds::SMALL_COORDINATES, crate::bounds::LOCAL_COORDINATES, 4 * crate::bounds::LOCAL_COORDINATES, usize::MAX];
 
-
 const P1: u64 = (1 << 61) - 1;
 const P2: u64 = 18_446_744_073_709_551_557; // 2^64 - 59
 
