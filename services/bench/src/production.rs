@@ -28,6 +28,9 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
     let tables = engine.compute_all().await?;
     let seconds = t.elapsed().as_secs_f64();
     let published: usize = tables.iter().map(|t| t.rows.len()).sum();
+    // Units numbered by their identifiers, as every production path does (untimed): protection's
+    // tie-breaks, and so the cells it hides, do not depend on the SQL's partition order.
+    let tables = regstat_query::output::to_canonical_units(tables, &engine.unit_names()?);
     rows.push(Row {
         stage: format!("statistics: SQL + cubes, all {} (PERSONS={persons}; {published} rows out)", tables.len()),
         seconds,
@@ -202,6 +205,7 @@ async fn scaling(persons: u64, seed: u64, data: &Path, work: &Path, (from, to): 
         bytes: 0,
         peak_mib: peak_mib(),
     });
+    let tables = regstat_query::output::to_canonical_units(tables, &engine.unit_names()?);
     let t = Instant::now();
     let (_, summary) = disclosure::protect_release(&tables, disclosure::Policy::default());
     rows.push(Row {
