@@ -75,7 +75,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path, sizes: &[usi
         };
         let protect_s = t.elapsed().as_secs_f64();
         let a = Instant::now();
-        let audit = disclosure::audit(&probe, &released, ledger.prior(), policy);
+        let audit = disclosure::audit(&probe, &released, ledger.prior(), policy, &summary.certificates);
         let audit_s = a.elapsed().as_secs_f64();
         ledger.truncate_units(before);
         anyhow::ensure!(audit.passed, "audit failed: {:?}", audit.problems);

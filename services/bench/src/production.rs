@@ -64,7 +64,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
         peak_mib: peak_mib(),
     });
     let t = Instant::now();
-    let audit = disclosure::audit(&tables, &released, disclosure::Prior::EMPTY, policy);
+    let audit = disclosure::audit(&tables, &released, disclosure::Prior::EMPTY, policy, &summary.certificates);
     anyhow::ensure!(audit.passed, "disclosure audit failed: {:?}", audit.problems);
     rows.push(Row { stage: "disclosure audit (independent re-check)".into(), seconds: t.elapsed().as_secs_f64(), rows: audit.cells as u64, bytes: 0, peak_mib: peak_mib() });
 
@@ -96,7 +96,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
     let s = &releases[0].summary;
     rows.push(Row {
         stage: format!(
-            "release family: all {} ranges of {}–{} protected together ({:.1} s SQL; {} cells of the union, {} coordinates; LP {:.1} s, {} solves; the whole range: {} primary + {} secondary of {} cells)",
+            "release family: all {} ranges of {}–{} protected together ({:.1} s SQL; {} cells of the union, {} coordinates; LP {:.1} s, {} solves, {} looks settled at earlier optima; the whole range: {} primary + {} secondary of {} cells)",
             ranges.len(),
             years.from,
             years.to,
@@ -105,6 +105,7 @@ pub async fn run(persons: u64, seed: u64, data: &Path, work: &Path) -> anyhow::R
             s.coordinates,
             s.lp_seconds,
             s.lp_solves,
+            s.settled_by_points,
             s.primary,
             s.secondary,
             s.cells

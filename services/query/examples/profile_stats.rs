@@ -37,19 +37,20 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let (released, summary) = regstat_query::disclosure::protect_release(&tables, policy);
     println!(
-        "disclosure: {:.3} s ({} cells, {} primary, {} secondary; {} LP solves in {:.3} s)",
+        "disclosure: {:.3} s ({} cells, {} primary, {} secondary; {} LP solves in {:.3} s, {} looks settled at earlier optima)",
         t.elapsed().as_secs_f64(),
         summary.cells,
         summary.primary,
         summary.secondary,
         summary.lp_solves,
-        summary.lp_seconds
+        summary.lp_seconds,
+        summary.settled_by_points
     );
     // A digest of what is shown, to compare runs.
     let digest = released.iter().flatten().fold(0xcbf2_9ce4_8422_2325u64, |h, r| (h ^ r.n.map_or(u64::MAX, |n| n as u64)).wrapping_mul(0x100_0000_01b3));
     println!("released digest: {digest:016x}");
     let t = Instant::now();
-    let audit = regstat_query::disclosure::audit(&tables, &released, regstat_query::disclosure::Prior::EMPTY, policy);
+    let audit = regstat_query::disclosure::audit(&tables, &released, regstat_query::disclosure::Prior::EMPTY, policy, &summary.certificates);
     println!("audit: {:.3} s (passed: {})", t.elapsed().as_secs_f64(), audit.passed);
     Ok(())
 }

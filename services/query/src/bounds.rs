@@ -23,6 +23,12 @@
 //! coordinates of the cells that overlap it, smallest cells first, up to [`LOCAL_COORDINATES`].
 //! Hiding a cell turns its equality into `≥ 1`, a relaxation of every local problem, so a count
 //! certified wide stays wide as more cells are hidden.
+//!
+//! **Points instead of LPs.** Every optimum of a local problem, with the coordinates outside it
+//! at their true counts, is a point of the whole model, i.e. a table the intruder cannot tell
+//! from the real one; after [`Space::feasible`] has checked it, it goes into a [`Pool`]. A count
+//! whose values at the pooled points span the threshold is wide (its interval contains them),
+//! with no LP of its own; hiding only relaxes the model, so the points stay points.
 
 use highs::{HighsModelStatus, Model, RowProblem, Sense};
 
@@ -118,7 +124,8 @@ impl<'a> Space<'a> {
         Space { vectors, sizes: units_per_coordinate, cells_of, totals, order }
     }
 
-    fn count(&self, coords: &[u32]) -> u64 {
+    /// The true count of a set of coordinates.
+    pub fn count(&self, coords: &[u32]) -> u64 {
         coords.iter().map(|&x| self.sizes[x as usize] as u64).sum()
     }
 
@@ -132,10 +139,13 @@ impl<'a> Space<'a> {
     pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> Option<bool>, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
         let mut last: Option<Local> = None;
         let mut solves = 0;
+        let mut points = Vec::new();
         for &limit in limits {
             let mut local = self.interval_within(target, &published, need, limit)?;
             solves += 1;
             local.solves = solves;
+            points.append(&mut local.points);
+            local.points = std::mem::take(&mut points);
             let (wide, truncated) = (local.interval.width() >= need, local.truncated);
             last = Some(local);
             // Wide settles it; without a cell left out, a larger limit gives the same problem.
@@ -143,7 +153,7 @@ impl<'a> Space<'a> {
                 break;
             }
         }
-        Ok(last.unwrap_or(Local { interval: Interval { lo: 0.0, hi: f64::INFINITY }, binding: Vec::new(), rows: Vec::new(), truncated: false, solves }))
+        Ok(last.unwrap_or(Local { interval: Interval { lo: 0.0, hi: f64::INFINITY }, binding: Vec::new(), rows: Vec::new(), truncated: false, solves, points }))
     }
 
     /// The local problem with at most `limit` free coordinates.
@@ -231,8 +241,100 @@ impl<'a> Space<'a> {
         let target_cols: Vec<u32> = target.iter().filter_map(|&x| local(x)).collect();
         let mut solver = IntervalSolver::new(&poly);
         let value = self.count(target) as f64;
-        let (interval, binding) = solver.interval(&target_cols, value, need)?;
-        Ok(Local { interval, binding: binding.into_iter().map(|r| rows_of[r]).collect(), rows: rows_of, truncated, solves: 1 })
+        let solved = solver.interval(&target_cols, value, need)?;
+        // The optima as points of the whole model: the free coordinates displaced, every other
+        // one at its true count.
+        let points = solved
+            .points
+            .iter()
+            .map(|d| d.iter().enumerate().filter(|(_, v)| v.abs() > 1e-9).map(|(i, &v)| (free[i], v)).collect())
+            .collect();
+        Ok(Local { interval: solved.interval, binding: solved.binding.into_iter().map(|r| rows_of[r]).collect(), rows: rows_of, truncated, solves: 1, points })
+    }
+
+    /// Whether `point` (displacements from the true counts, by coordinate) is a point of the
+    /// whole model under `published` (as for [`Space::escalating_interval`]): every coordinate
+    /// non-negative, every published cell at its value, every hidden cell at least 1, each up
+    /// to the solver's tolerance. Only the cells that meet the point's displaced coordinates
+    /// can be off; the others are at their true counts.
+    pub fn feasible(&self, point: &[(u32, f64)], published: impl Fn(usize) -> Option<bool>) -> bool {
+        const TOLERANCE: f64 = 1e-6;
+        let mut moved: ahash::AHashMap<u32, f64> = ahash::AHashMap::new();
+        for &(x, d) in point {
+            if !d.is_finite() || self.sizes[x as usize] as f64 + d < -TOLERANCE {
+                return false;
+            }
+            for &c in &self.cells_of[x as usize] {
+                *moved.entry(c).or_default() += d;
+            }
+        }
+        moved.into_iter().all(|(c, d)| match published(c as usize) {
+            Some(true) => d.abs() <= TOLERANCE,
+            Some(false) => self.totals[c as usize] as f64 + d >= 1.0 - TOLERANCE,
+            None => true,
+        })
+    }
+}
+
+/// Points of the whole model found so far, as displacements from the true counts: each optimum
+/// of a local problem is one (its coordinates outside the neighbourhood at their true counts).
+/// Hiding a cell only relaxes the model, so a point stays a point as protection hides more; the
+/// interval between the least and the largest value a count takes at the points (and at the
+/// true counts) is inside the count's feasible interval, so a count wide at the points is wide
+/// without an LP of its own. Points go in only after [`Space::feasible`] has checked them.
+#[derive(Debug, Default)]
+pub struct Pool {
+    /// Per coordinate: the points that displace it, and by how much.
+    by_coordinate: Vec<Vec<(u32, f64)>>,
+    points: u32,
+    /// Per point: the sum of the displacements over the count being looked at.
+    sums: Vec<f64>,
+    touched: Vec<u32>,
+}
+
+impl Pool {
+    pub fn new(dim: usize) -> Self {
+        Pool { by_coordinate: vec![Vec::new(); dim], ..Default::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.points as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points == 0
+    }
+
+    pub fn add(&mut self, point: &[(u32, f64)]) {
+        if point.is_empty() {
+            return;
+        }
+        for &(x, d) in point {
+            self.by_coordinate[x as usize].push((self.points, d));
+        }
+        self.points += 1;
+        self.sums.push(0.0);
+    }
+
+    /// The least and the largest value of the sum of `target` (true value `value`) over the
+    /// points and the true counts.
+    pub fn interval(&mut self, target: &[u32], value: f64) -> Interval {
+        for &x in target {
+            for &(p, d) in &self.by_coordinate[x as usize] {
+                if self.sums[p as usize] == 0.0 {
+                    self.touched.push(p);
+                }
+                self.sums[p as usize] += d;
+            }
+        }
+        // A point whose sum came back to 0 on the way is listed twice: harmless (taken once).
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for p in self.touched.drain(..) {
+            let s = std::mem::take(&mut self.sums[p as usize]);
+            lo = lo.min(s);
+            hi = hi.max(s);
+        }
+        Interval { lo: value + lo, hi: value + hi }
     }
 }
 
@@ -248,6 +350,15 @@ pub struct Local {
     pub truncated: bool,
     /// Local problems solved for this result.
     pub solves: usize,
+    /// The optima found on the way, as points of the whole model (see [`Pool`]).
+    pub points: Vec<Vec<(u32, f64)>>,
+}
+
+impl Local {
+    /// A count settled at the points of a [`Pool`], without a local problem of its own.
+    pub fn at_points(interval: Interval) -> Self {
+        Local { interval, binding: Vec::new(), rows: Vec::new(), truncated: false, solves: 0, points: Vec::new() }
+    }
 }
 
 /// The feasible interval of a hidden count (`hi` = ∞ when nothing published bounds it).
@@ -309,6 +420,17 @@ pub struct Optimum {
     pub value: f64,
     /// Indices into `Polytope::published` whose dual value is non-zero (they hold the bound).
     pub binding: Vec<usize>,
+    /// The optimal point as displacements from the true counts, per variable (empty without
+    /// a known feasible point, or when unbounded).
+    pub point: Vec<f64>,
+}
+
+/// A count's interval in one polytope, the rows that hold it and the optima that attain it.
+#[derive(Debug, Clone)]
+pub struct Solved {
+    pub interval: Interval,
+    pub binding: Vec<usize>,
+    pub points: Vec<Vec<f64>>,
 }
 
 impl IntervalSolver {
@@ -385,10 +507,12 @@ impl IntervalSolver {
                     .filter(|(_, d)| d.abs() > 1e-9)
                     .map(|(i, _)| i)
                     .collect();
-                Ok(Optimum { value: offset + solved.objective_value(), binding })
+                // Columns are (p, q) per variable, in order, when shifted.
+                let point = if self.truth.is_empty() { Vec::new() } else { sol.columns().chunks_exact(2).map(|pq| pq[0] - pq[1]).collect() };
+                Ok(Optimum { value: offset + solved.objective_value(), binding, point })
             }
-            HighsModelStatus::Unbounded if max => Ok(Optimum { value: f64::INFINITY, binding: Vec::new() }),
-            HighsModelStatus::ModelEmpty => Ok(Optimum { value: offset, binding: Vec::new() }),
+            HighsModelStatus::Unbounded if max => Ok(Optimum { value: f64::INFINITY, binding: Vec::new(), point: Vec::new() }),
+            HighsModelStatus::ModelEmpty => Ok(Optimum { value: offset, binding: Vec::new(), point: Vec::new() }),
             s => Err(BoundsError::Solver(s)),
         };
         self.model = Some(solved.into());
@@ -397,18 +521,21 @@ impl IntervalSolver {
 
     /// The interval of the sum of `coords`, whose true value is `value`. Stops early (without
     /// the minimum) once the maximum alone is `need` above the true value.
-    pub fn interval(&mut self, coords: &[u32], value: f64, need: f64) -> Result<(Interval, Vec<usize>), BoundsError> {
+    pub fn interval(&mut self, coords: &[u32], value: f64, need: f64) -> Result<Solved, BoundsError> {
         let hi = self.optimise(coords, true)?;
+        let points: Vec<Vec<f64>> = std::iter::once(hi.point).filter(|p| !p.is_empty()).collect();
         if hi.value.is_infinite() || (hi.value + 1e-6).floor() - value >= need {
             // The minimum is not needed (it is at most the true value): report the true value.
-            return Ok((Interval { lo: value, hi: hi.value }, hi.binding));
+            return Ok(Solved { interval: Interval { lo: value, hi: hi.value }, binding: hi.binding, points });
         }
         let lo = self.optimise(coords, false)?;
         let mut binding = hi.binding;
         binding.extend(lo.binding);
         binding.sort_unstable();
         binding.dedup();
-        Ok((Interval { lo: lo.value, hi: hi.value }, binding))
+        let mut points = points;
+        points.extend(std::iter::once(lo.point).filter(|p| !p.is_empty()));
+        Ok(Solved { interval: Interval { lo: lo.value, hi: hi.value }, binding, points })
     }
 }
 
@@ -425,33 +552,78 @@ mod tests {
         let (ab, all) = (vec![0u32, 1], vec![0u32, 1, 2]);
         let p = Polytope { dim: 3, published: vec![(ab.clone(), 3.0), (c.clone(), 40.0), (all.clone(), 43.0)], at_least: vec![(a.clone(), 1.0), (b.clone(), 1.0)], truth: Vec::new() };
         let mut s = IntervalSolver::new(&p);
-        let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
+        let Solved { interval: i, binding, .. } = s.interval(&a, 1.0, 2.0).expect("solves");
         assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
         assert!(!binding.is_empty() && binding.iter().all(|&r| r == 0 || r == 2), "a published row holds the bound: {binding:?}");
         // The same from the real counts (a = 1, b = 2, c = 40), in the displacement form.
         let shifted = Polytope { truth: vec![1.0, 2.0, 40.0], ..p };
         let mut s = IntervalSolver::new(&shifted);
-        let (i, binding) = s.interval(&a, 1.0, 2.0).expect("solves");
+        let Solved { interval: i, binding, .. } = s.interval(&a, 1.0, 2.0).expect("solves");
         assert_eq!((i.lo.round(), i.hi.round(), i.width()), (1.0, 2.0, 1.0));
         // The rows are dependent (a + b = total − c), so either a + b or both c and the total
         // hold the bound: each is an optimal dual.
         assert!(binding.contains(&0) || (binding.contains(&1) && binding.contains(&2)), "the published rows that hold the bound: {binding:?}");
-        let (i, _) = s.interval(&b, 2.0, 2.0).expect("solves");
+        let i = s.interval(&b, 2.0, 2.0).expect("solves").interval;
         assert_eq!((i.lo.round(), i.hi.round()), (1.0, 2.0));
 
         // Hide a + b and c: publish only the total. a ∈ [1, 41].
         let one = |v: &Vec<u32>| (v.clone(), 1.0);
         let p = Polytope { dim: 3, published: vec![(all.clone(), 43.0)], at_least: vec![one(&a), one(&b), one(&ab), one(&c)], truth: Vec::new() };
         let mut s = IntervalSolver::new(&p);
-        let (i, _) = s.interval(&a, 1.0, 2.0).expect("solves");
+        let i = s.interval(&a, 1.0, 2.0).expect("solves").interval;
         assert!(i.hi >= 41.0 - 1e-6, "{i:?}");
         assert!(i.width() >= 2.0);
         let mut s = IntervalSolver::new(&Polytope { truth: vec![1.0, 2.0, 40.0], ..p });
-        let (i, _) = s.interval(&a, 1.0, 2.0).expect("solves");
+        let i = s.interval(&a, 1.0, 2.0).expect("solves").interval;
         assert!((i.hi - 41.0).abs() < 1e-6, "{i:?}");
         // Nothing published over b and c: unbounded.
         let p = Polytope { dim: 3, published: vec![], at_least: vec![one(&a), one(&b)], truth: vec![1.0, 2.0, 40.0] };
         let mut s = IntervalSolver::new(&p);
-        assert!(s.interval(&b, 1.0, 2.0).expect("solves").0.hi.is_infinite());
+        assert!(s.interval(&b, 1.0, 2.0).expect("solves").interval.hi.is_infinite());
+    }
+
+    /// The optima of a local problem are points of the whole model (checked by
+    /// `Space::feasible`), and a pool of them bounds a count from inside its interval.
+    #[test]
+    fn optima_are_checked_points_and_the_pool_spans_what_they_reach() {
+        // Coordinates a, b, c of 1, 2 and 40 units; cells a, b, c, a + b and a + b + c.
+        let vectors = vec![vec![0u32], vec![1], vec![2], vec![0, 1], vec![0, 1, 2]];
+        let sets: Vec<&[u32]> = vectors.iter().map(|v| v.as_slice()).collect();
+        let space = Space::new(&vectors, 3, vec![1, 2, 40], canonical_order(&sets));
+        // a and b hidden, the rest published: a ∈ [1, 2].
+        let singleton = |c: usize| Some(!matches!(c, 0 | 1));
+        // a = 2, b = 1: every published cell keeps its value.
+        assert!(space.feasible(&[(0, 1.0), (1, -1.0)], singleton));
+        // b = 0: a hidden cell below 1.
+        assert!(!space.feasible(&[(0, 2.0), (1, -2.0)], singleton));
+        // a + b would change.
+        assert!(!space.feasible(&[(0, 1.0)], singleton));
+        // A coordinate below 0 (b = −1), even with every cell hidden but the total.
+        let total_only = |c: usize| Some(c == 4);
+        assert!(!space.feasible(&[(0, 3.0), (1, -3.0)], total_only));
+        assert!(space.feasible(&[(0, 30.0), (2, -30.0)], total_only));
+        // A cell not released has no row.
+        assert!(space.feasible(&[(0, 1.0)], |c| if c == 0 { Some(false) } else { None }));
+
+        let local = space.escalating_interval(&vectors[0], singleton, 2.0, &[SMALL_COORDINATES]).expect("solves");
+        assert_eq!((local.interval.lo.round(), local.interval.hi.round()), (1.0, 2.0));
+        assert!(!local.points.is_empty());
+        let mut pool = Pool::new(3);
+        for p in &local.points {
+            assert!(space.feasible(p, singleton), "{p:?}");
+            pool.add(p);
+        }
+        // The pool reaches a = 2 (the maximum) and never leaves the LP's interval.
+        let seen = pool.interval(&vectors[0], 1.0);
+        assert!((seen.hi - 2.0).abs() < 1e-6 && seen.lo >= 1.0 - 1e-6, "{seen:?}");
+        assert_eq!(seen.width(), 1.0);
+        // a + b is published: no point moves it (a point's sum that comes back to 0 counts once).
+        let ab = pool.interval(&vectors[3], 3.0);
+        assert!((ab.lo - 3.0).abs() < 1e-6 && (ab.hi - 3.0).abs() < 1e-6, "{ab:?}");
+        // With only the total published, a point moving 30 units from c to a makes a wide.
+        pool.add(&[(0, 30.0), (2, -30.0)]);
+        assert!(pool.interval(&vectors[0], 1.0).width() >= 2.0);
+        // The minimum (a = 1) is the true counts themselves: no displacement, nothing to keep.
+        assert_eq!(pool.len(), local.points.iter().filter(|p| !p.is_empty()).count() + 1);
     }
 }

@@ -149,12 +149,32 @@ pub struct Summary {
     /// feasible interval after protection (∞ = none bounded; null when not run).
     pub lp_solves: usize,
     pub narrowest_interval: Option<f64>,
+    /// Looks at a count settled without an LP: it was already wide at the points of the model
+    /// that earlier LPs found (see [`crate::bounds::Pool`]).
+    pub settled_by_points: usize,
+    /// The points of the model that protection found (for the audit to check and use; never
+    /// written anywhere).
+    #[serde(skip)]
+    pub certificates: Certificates,
     /// Time spent in the LPs (not written anywhere: runs are reproducible byte for byte).
     #[serde(skip)]
     pub lp_seconds: f64,
     /// Hidden counts or small differences already determined by earlier answers alone (nothing
     /// this answer can change; reported, never published).
     pub determined_before: usize,
+}
+
+/// Points of the model found by protection's LPs, each as displacements from the true counts
+/// of the units' Venn regions, a region named by one of its units: a table an intruder cannot
+/// tell from the real one. The audit checks each against its own model of the release before
+/// it uses it (a point that does not check is dropped), so they are certificates, not trust.
+#[derive(Clone, Default, PartialEq)]
+pub struct Certificates(pub Vec<Vec<(u32, f64)>>);
+
+impl std::fmt::Debug for Certificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificates({} points)", self.0.len())
+    }
 }
 
 /// The status of one distinct cell.
@@ -330,8 +350,8 @@ fn set_minus(a: &[u32], b: &[u32]) -> Vec<u32> {
 fn second_order_differences(
     sets: &[&[u32]],
     t: usize,
-    eligible: impl Fn(usize) -> bool,
-    wanted: impl Fn(usize, usize, usize) -> bool,
+    eligible: impl Fn(usize) -> bool + Sync,
+    wanted: impl Fn(usize, usize, usize) -> bool + Sync,
 ) -> Vec<Vec<u32>> {
     let max_unit = sets.iter().flat_map(|s| s.last().copied()).max().map_or(0, |m| m as usize + 1);
     let mut containing: Vec<Vec<u32>> = vec![Vec::new(); max_unit];
@@ -340,54 +360,70 @@ fn second_order_differences(
             containing[u as usize].push(c as u32);
         }
     }
-    let mut seen: std::collections::HashSet<Vec<u32>> = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    let mut candidates: Vec<u32> = Vec::new();
-    for (inner, s) in sets.iter().enumerate() {
-        if s.is_empty() || !eligible(inner) {
-            continue;
+    // Whether an eligible cell has `n` units: a difference D of w units can only be given away
+    // by a cell of w − t..w + t units (not w), so most pairs are passed over on their sizes.
+    let mut has_size = vec![false; max_unit + 1];
+    for (c, s) in sets.iter().enumerate() {
+        if !s.is_empty() && eligible(c) {
+            has_size[s.len()] = true;
         }
-        let Some(&rarest) = s.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
-        for &outer in &containing[rarest as usize] {
-            let outer = outer as usize;
-            let o = sets[outer];
-            if o.len() <= s.len() + t || !subset(s, o) {
+    }
+    let near = |w: usize| (w.saturating_sub(t).max(1)..=(w + t).min(max_unit)).any(|n| n != w && has_size[n]);
+    // The inner cells in blocks on every core; each block's differences in order, then merged
+    // in order and kept once each, as one pass would.
+    let blocks: Vec<std::ops::Range<usize>> = (0..sets.len()).step_by(64).map(|i| i..(i + 64).min(sets.len())).collect();
+    let found = crate::bounds::par_map(&blocks, |block| {
+        let mut out: Vec<Vec<u32>> = Vec::new();
+        let mut candidates: Vec<u32> = Vec::new();
+        for inner in block.clone() {
+            let s = sets[inner];
+            if s.is_empty() || !eligible(inner) {
                 continue;
             }
-            let d = set_minus(o, s);
-            let w = d.len();
-            // Cells just larger than D that contain it (they contain its rarest unit).
-            let Some(&dr) = d.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
-            for &c in &containing[dr as usize] {
-                let c = c as usize;
-                let cs = sets[c];
-                if cs.len() > w && cs.len() <= w + t && wanted(outer, inner, c) && subset(&d, cs) {
-                    let diff = set_minus(cs, &d);
-                    if seen.insert(diff.clone()) {
-                        out.push(diff);
+            let Some(&rarest) = s.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
+            for &outer in &containing[rarest as usize] {
+                let outer = outer as usize;
+                let o = sets[outer];
+                if o.len() <= s.len() + t || !near(o.len() - s.len()) || !subset(s, o) {
+                    continue;
+                }
+                let d = set_minus(o, s);
+                let w = d.len();
+                // Cells just larger than D that contain it (they contain its rarest unit).
+                let Some(&dr) = d.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
+                for &c in &containing[dr as usize] {
+                    let c = c as usize;
+                    let cs = sets[c];
+                    if cs.len() > w && cs.len() <= w + t && wanted(outer, inner, c) && subset(&d, cs) {
+                        out.push(set_minus(cs, &d));
+                    }
+                }
+                // Cells just smaller than D inside it: such a cell misses at most t of D's units,
+                // so it holds one of any t + 1 of them.
+                candidates.clear();
+                for &u in d.iter().take(t + 1) {
+                    candidates.extend(containing[u as usize].iter().copied().filter(|&c| {
+                        let n = sets[c as usize].len();
+                        n < w && n + t >= w
+                    }));
+                }
+                candidates.sort_unstable();
+                candidates.dedup();
+                for &c in &candidates {
+                    let c = c as usize;
+                    if wanted(outer, inner, c) && subset(sets[c], &d) {
+                        out.push(set_minus(&d, sets[c]));
                     }
                 }
             }
-            // Cells just smaller than D inside it: such a cell misses at most t of D's units, so
-            // it holds one of any t + 1 of them.
-            candidates.clear();
-            for &u in d.iter().take(t + 1) {
-                candidates.extend(containing[u as usize].iter().copied().filter(|&c| {
-                    let n = sets[c as usize].len();
-                    n < w && n + t >= w
-                }));
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            for &c in &candidates {
-                let c = c as usize;
-                if wanted(outer, inner, c) && subset(sets[c], &d) {
-                    let diff = set_minus(&d, sets[c]);
-                    if seen.insert(diff.clone()) {
-                        out.push(diff);
-                    }
-                }
-            }
+        }
+        out
+    });
+    let mut seen: std::collections::HashSet<Vec<u32>> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for diff in found.into_iter().flatten() {
+        if seen.insert(diff.clone()) {
+            out.push(diff);
         }
     }
     out
@@ -580,6 +616,34 @@ const AUDIT_NEIGHBOURHOODS: &[usize] = &[crate::bounds::SMALL_COORDINATES, crate
 const P1: u64 = (1 << 61) - 1;
 const P2: u64 = 18_446_744_073_709_551_557; // 2^64 - 59
 
+/// A numbering of the coordinates for the span's echelon basis, those in the fewest cells
+/// first. A basis vector's pivot is its first coordinate, and every later vector holding that
+/// coordinate is reduced by it (fill-in): with rare pivots, fewer are. Whether a vector is in
+/// the span, or two residuals are proportional, does not depend on the numbering, so only the
+/// cost changes.
+fn rarest_first(vectors: &[Vec<u32>], dim: usize) -> Vec<u32> {
+    let mut cells = vec![0u32; dim];
+    for v in vectors {
+        for &x in v {
+            cells[x as usize] += 1;
+        }
+    }
+    let mut by: Vec<u32> = (0..dim as u32).collect();
+    by.sort_by_key(|&x| (cells[x as usize], x));
+    let mut rank = vec![0u32; dim];
+    for (r, &x) in by.iter().enumerate() {
+        rank[x as usize] = r as u32;
+    }
+    rank
+}
+
+/// The all-ones vector of `coords` in the numbering `rank` (see [`rarest_first`]).
+fn ones_in(rank: &[u32], coords: &[u32]) -> field::Vector {
+    let mut v: Vec<u32> = coords.iter().map(|&x| rank[x as usize]).collect();
+    v.sort_unstable();
+    field::ones(&v)
+}
+
 /// The union of the prior cells and an answer's new cells, as coordinate vectors.
 struct Union {
     /// Cells: prior ones first (`0..prior`), then the answer's new ones.
@@ -706,10 +770,11 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
     }
     summary.difference_cells = targets.len();
     // The span: prior published cells first (their status is final), then the new candidates.
+    let rank = rarest_first(&u.vectors, u.dim);
     let mut basis = field::Basis::new(u.dim);
     for c in 0..u.prior {
         if status[c] == Status::Published && !u.vectors[c].is_empty() {
-            let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+            let mut r = basis.reduce(&ones_in(&rank, &u.vectors[c]), P1);
             if !r.is_empty() {
                 field::normalize(&mut r, P1);
                 basis.insert(r);
@@ -728,7 +793,7 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
         .chain(targets.iter().map(|x| x.coords.clone()))
         .collect();
     for v in &protected {
-        let r = basis.reduce(&field::ones(v), P1);
+        let r = basis.reduce(&ones_in(&rank, v), P1);
         if r.is_empty() {
             summary.determined_before += 1; // derivable from earlier answers alone
             continue;
@@ -740,7 +805,7 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
     let mut candidates: Vec<usize> = (u.prior..u.vectors.len()).filter(|&c| u.sizes[c] > t).collect();
     candidates.sort_by_key(|&c| (std::cmp::Reverse(u.sizes[c]), c));
     for c in candidates {
-        let r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+        let r = basis.reduce(&ones_in(&rank, &u.vectors[c]), P1);
         if r.is_empty() {
             continue; // already derivable from what is published: publishing it reveals nothing
         }
@@ -804,13 +869,15 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     }
     let mut narrowest = f64::INFINITY;
     let mut hidden_here: Vec<usize> = Vec::new();
+    let mut pool = crate::bounds::Pool::new(u.dim);
+    let mut accepted: Vec<Vec<(u32, f64)>> = Vec::new();
     // Counts are looked at in order, one at a time, but the next one is looked at beside it
     // (on the other core) with the same statuses. Hiding only relaxes every local problem, so a
     // look that found a count wide stays true whatever was hidden after it; a look that found it
-    // narrow stands only if nothing was hidden since, else the count is looked at again. The
-    // statuses, and so the release, are those of one count at a time; the window is fixed (not
-    // the number of cores) so that the summary's solve count and narrowest width, which depend
-    // on it, are the same on every machine.
+    // narrow stands only if nothing was hidden since, else the count is looked at again. A
+    // count wide at the points earlier LPs found ([`crate::bounds::Pool`]) needs no LP; which
+    // points there are depends on which counts were solved, and so on the window, which is
+    // fixed (not the number of cores): the release is the same on every machine.
     const WINDOW: usize = 2;
     // Each count's look ahead and how many cells had been hidden here when it was made.
     type Look = Option<(Result<crate::bounds::Local, crate::bounds::BoundsError>, usize)>;
@@ -823,12 +890,36 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
                 Some((look, hidden_before)) => *hidden_before == now || look.as_ref().is_ok_and(|l| l.interval.width() >= need),
             };
             if !stands(&ahead[i]) {
-                // The count and the next ones without a look that stands.
-                let due: Vec<usize> = (i..targets.len()).filter(|&j| !stands(&ahead[j])).take(WINDOW).collect();
+                // The count and the next ones without a look that stands; a count wide at the
+                // points found so far is settled without an LP (and stays settled).
+                let mut due: Vec<usize> = Vec::new();
+                for j in i..targets.len() {
+                    if due.len() == WINDOW {
+                        break;
+                    }
+                    if stands(&ahead[j]) {
+                        continue;
+                    }
+                    let seen = pool.interval(&targets[j].coords, space.count(&targets[j].coords) as f64);
+                    if seen.width() >= need {
+                        summary.settled_by_points += 1;
+                        ahead[j] = Some((Ok(crate::bounds::Local::at_points(seen)), now));
+                    } else {
+                        due.push(j);
+                    }
+                }
                 let snapshot: &[Status] = status;
                 let looks = crate::bounds::par_map(&due, |&j| space.escalating_interval(&targets[j].coords, |c| Some(snapshot[c] == Status::Published), need, DECIDE_NEIGHBOURHOODS));
-                for (&j, look) in due.iter().zip(looks) {
-                    summary.lp_solves += look.as_ref().map_or(0, |l| l.solves);
+                for (&j, mut look) in due.iter().zip(looks) {
+                    if let Ok(l) = look.as_mut() {
+                        summary.lp_solves += l.solves;
+                        for point in std::mem::take(&mut l.points) {
+                            if space.feasible(&point, |c| Some(status[c] == Status::Published)) {
+                                pool.add(&point);
+                                accepted.push(point);
+                            }
+                        }
+                    }
                     ahead[j] = Some((look, now));
                 }
             }
@@ -889,10 +980,11 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     }
     // A cell hidden here that the published cells still determine was hidden for nothing (the
     // polytope is the same either way): publish it again.
+    let rank = rarest_first(&u.vectors, u.dim);
     let mut basis = field::Basis::new(u.dim);
     for c in 0..u.vectors.len() {
         if status[c] == Status::Published && !u.vectors[c].is_empty() {
-            let mut r = basis.reduce(&field::ones(&u.vectors[c]), P1);
+            let mut r = basis.reduce(&ones_in(&rank, &u.vectors[c]), P1);
             if !r.is_empty() {
                 field::normalize(&mut r, P1);
                 basis.insert(r);
@@ -900,7 +992,7 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
         }
     }
     for c in hidden_here {
-        if basis.reduce(&field::ones(&u.vectors[c]), P1).is_empty() {
+        if basis.reduce(&ones_in(&rank, &u.vectors[c]), P1).is_empty() {
             status[c] = Status::Published;
             summary.secondary -= 1;
             summary.secondary_for_intervals -= 1;
@@ -908,8 +1000,70 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     }
     summary.published_rank = basis.rank();
     summary.narrowest_interval = Some(narrowest);
+    // The points as certificates for the audit: each region named by its first unit. Every
+    // point is still a point of the model: hiding only relaxed it, and a cell published again
+    // above is in the span of published cells, whose sums no point moves.
+    let mut named = vec![u32::MAX; u.dim];
+    for (unit, &x) in u.coord_of_unit.iter().enumerate() {
+        if x != u32::MAX && named[x as usize] == u32::MAX {
+            named[x as usize] = unit as u32;
+        }
+    }
+    summary.certificates = Certificates(accepted.into_iter().map(|p| p.into_iter().map(|(x, d)| (named[x as usize], d)).collect()).collect());
     summary.lp_seconds = started.elapsed().as_secs_f64();
     Ok(())
+}
+
+/// The interval of each `checked` count in the audit's neighbourhoods. A count wide at points
+/// of the model in `pool` (protection's certificates) or found by the audit's earlier LPs (each
+/// checked by [`crate::bounds::Space::feasible`] against the released statuses, so a
+/// certificate, not protection's word) is settled without an LP; the others are solved eight
+/// at a time (on every core), in order, so the points available, and the results, are the same
+/// on every machine.
+fn audit_intervals(
+    space: &crate::bounds::Space<'_>,
+    vectors: &[Vec<u32>],
+    checked: &[usize],
+    published: impl Fn(usize) -> Option<bool> + Sync,
+    need: f64,
+    mut pool: crate::bounds::Pool,
+) -> Vec<Result<crate::bounds::Local, crate::bounds::BoundsError>> {
+    const WINDOW: usize = 8;
+    let mut found: Vec<Option<Result<crate::bounds::Local, crate::bounds::BoundsError>>> = (0..checked.len()).map(|_| None).collect();
+    let mut next = 0;
+    while next < checked.len() {
+        let mut due: Vec<usize> = Vec::new();
+        for j in next..checked.len() {
+            if due.len() == WINDOW {
+                break;
+            }
+            if found[j].is_some() {
+                continue;
+            }
+            let coords = &vectors[checked[j]];
+            let seen = pool.interval(coords, space.count(coords) as f64);
+            if seen.width() >= need {
+                found[j] = Some(Ok(crate::bounds::Local::at_points(seen)));
+            } else {
+                due.push(j);
+            }
+        }
+        let looks = crate::bounds::par_map(&due, |&j| space.escalating_interval(&vectors[checked[j]], &published, need, AUDIT_NEIGHBOURHOODS));
+        for (&j, mut look) in due.iter().zip(looks) {
+            if let Ok(l) = look.as_mut() {
+                for point in std::mem::take(&mut l.points) {
+                    if space.feasible(&point, &published) {
+                        pool.add(&point);
+                    }
+                }
+            }
+            found[j] = Some(look);
+        }
+        while next < checked.len() && found[next].is_some() {
+            next += 1;
+        }
+    }
+    found.into_iter().map(|f| f.expect("every count is looked at")).collect()
 }
 
 /// Protect an answer (every table of one release) against everything released before for the
@@ -1028,7 +1182,7 @@ pub struct Audit {
 /// the span of the shown ones; no two shown cells, one inside the other, differ by
 /// 1..=threshold units; and (with the interval audit on) every hidden count's feasible interval
 /// is at least `threshold` wide.
-pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, policy: Policy) -> Audit {
+pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, policy: Policy, certificates: &Certificates) -> Audit {
     let mut problems = Vec::new();
     let prior = if policy.project_ledger { prior } else { Prior::EMPTY };
     let mut shown: BTreeMap<Units, (bool, bool)> = BTreeMap::new(); // set → (shown, from this answer)
@@ -1079,12 +1233,13 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
     // of this answer.
     let sets: Vec<&[u32]> = shown.keys().map(|s| s.as_slice()).collect();
     let flags: Vec<(bool, bool)> = shown.values().copied().collect();
-    let (vectors, k, units, _) = coordinates(&sets);
+    let (vectors, k, units, coord_of_unit) = coordinates(&sets);
     let mut notes = Vec::new();
+    let rank = rarest_first(&vectors, k);
     let mut prior_basis = field::Basis::new(k);
     for (i, (is_shown, this)) in flags.iter().enumerate() {
         if *is_shown && !*this {
-            let mut r = prior_basis.reduce(&field::ones(&vectors[i]), P2);
+            let mut r = prior_basis.reduce(&ones_in(&rank, &vectors[i]), P2);
             if !r.is_empty() {
                 field::normalize(&mut r, P2);
                 prior_basis.insert(r);
@@ -1094,7 +1249,7 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
     let mut basis = field::Basis::new(k);
     for (i, (is_shown, _)) in flags.iter().enumerate().rev() {
         if *is_shown {
-            let mut r = basis.reduce(&field::ones(&vectors[i]), P2);
+            let mut r = basis.reduce(&ones_in(&rank, &vectors[i]), P2);
             if !r.is_empty() {
                 field::normalize(&mut r, P2);
                 basis.insert(r);
@@ -1105,8 +1260,8 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
     for (i, (is_shown, _)) in flags.iter().enumerate() {
         if !is_shown {
             hidden_cells += 1;
-            if basis.reduce(&field::ones(&vectors[i]), P2).is_empty() {
-                if prior_basis.reduce(&field::ones(&vectors[i]), P2).is_empty() {
+            if basis.reduce(&ones_in(&rank, &vectors[i]), P2).is_empty() {
+                if prior_basis.reduce(&ones_in(&rank, &vectors[i]), P2).is_empty() {
                     notes.push(format!("a hidden cell of {} units is determined by earlier answers alone", sets[i].len()));
                 } else {
                     problems.push(format!("a hidden cell of {} units is derivable from the published cells", sets[i].len()));
@@ -1146,7 +1301,24 @@ pub fn audit(tables: &[Table], released: &[Vec<Released>], prior: Prior<'_>, pol
         let mut narrowest = f64::INFINITY;
         let t = policy.threshold.max(0) as usize;
         let checked: Vec<usize> = (0..sets.len()).filter(|&i| !flags[i].0 && (1..=t).contains(&sets[i].len())).collect();
-        let found = crate::bounds::par_map(&checked, |&i| space.escalating_interval(&vectors[i], |c| Some(flags[c].0), policy.threshold as f64, AUDIT_NEIGHBOURHOODS));
+        // Protection's points, in this model's regions (a region named by a unit in none of
+        // the cells, or a point that does not check, is dropped).
+        let mut pool = crate::bounds::Pool::new(k);
+        for point in &certificates.0 {
+            let mut mapped: BTreeMap<u32, f64> = BTreeMap::new();
+            let mut whole = true;
+            for &(unit, d) in point {
+                match coord_of_unit.get(unit as usize) {
+                    Some(&x) if x != u32::MAX => *mapped.entry(x).or_default() += d,
+                    _ => whole = false,
+                }
+            }
+            let mapped: Vec<(u32, f64)> = mapped.into_iter().collect();
+            if whole && space.feasible(&mapped, |c| Some(flags[c].0)) {
+                pool.add(&mapped);
+            }
+        }
+        let found = audit_intervals(&space, &vectors, &checked, |c| Some(flags[c].0), policy.threshold as f64, pool);
         for (&i, found) in checked.iter().zip(found) {
             intervals_checked += 1;
             match found {
@@ -1287,13 +1459,13 @@ mod tests {
         assert_eq!(rel[0][2].suppressed, Some(Rule::Secondary));
         assert!(summary.secondary_for_intervals >= 1, "{summary:?}");
         assert!(summary.narrowest_interval.is_some_and(|w| w >= 2.0), "{summary:?}");
-        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default(), &Certificates::default());
         assert!(a.passed, "{:?}", a.problems);
         // The audit finds the narrow interval when the sum is shown again.
         let mut bad = rel.clone();
         bad[0][2].n = Some(3);
         bad[0][2].suppressed = None;
-        let a = audit(std::slice::from_ref(&t), &bad, Prior::EMPTY, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &bad, Prior::EMPTY, Policy::default(), &Certificates::default());
         assert!(a.problems.iter().any(|p| p.contains("feasible interval")), "{:?}", a.problems);
     }
 
@@ -1313,12 +1485,12 @@ mod tests {
         let (rel2, summary, _) = protect_with_prior(std::slice::from_ref(&second), prior, policy).expect("protects");
         assert_eq!((rel2[0][0].n, rel2[0][0].suppressed), (None, Some(Rule::Secondary)), "{summary:?}");
         assert_eq!((summary.difference_cells, summary.second_order_differences), (1, 1), "{summary:?}");
-        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy).passed);
+        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy, &Certificates::default()).passed);
         // Shown anyway, the audit finds it.
         let mut bad = rel2.clone();
         bad[0][0].n = Some(12);
         bad[0][0].suppressed = None;
-        let a = audit(std::slice::from_ref(&second), &bad, prior, policy);
+        let a = audit(std::slice::from_ref(&second), &bad, prior, policy, &Certificates::default());
         assert!(a.problems.iter().any(|p| p.contains("difference of two nested shown cells differ by 2 units")), "{:?}", a.problems);
     }
 
@@ -1345,7 +1517,7 @@ mod tests {
         let second = table("u", vec![("group_3", vec![2, 3]), ("inrikes", vec![2]), ("utrikes", vec![3]), ("group_1", vec![])]);
         let (rel1, _, cells1) = protect_with_prior(std::slice::from_ref(&first), Prior::EMPTY, policy).expect("protects");
         assert_eq!(shown(&rel1[0]).iter().map(|r| r.1).collect::<Vec<_>>(), vec![Some(4), None, None, Some(0)]);
-        assert!(audit(std::slice::from_ref(&first), &rel1, Prior::EMPTY, policy).passed);
+        assert!(audit(std::slice::from_ref(&first), &rel1, Prior::EMPTY, policy, &Certificates::default()).passed);
         let sets: Vec<Units> = cells1.iter().map(|c| c.0.clone()).collect();
         let status: Vec<Status> = cells1.iter().map(|c| c.1).collect();
         let prior = Prior { sets: &sets, status: &status };
@@ -1354,13 +1526,13 @@ mod tests {
         // Released anyway (primary suppression only), the audit of the union sees it.
         let primary_only = Policy { project_ledger: false, interval_audit: false, ..policy };
         let (rel2, _, _) = protect_with_prior(std::slice::from_ref(&second), prior, primary_only).expect("protects");
-        let a = audit(std::slice::from_ref(&second), &rel2, prior, policy);
+        let a = audit(std::slice::from_ref(&second), &rel2, prior, policy, &Certificates::default());
         assert!(a.problems.iter().any(|p| p.contains("feasible interval [1, 2]")), "{:?}", a.problems);
         // Together: the total is hidden, nothing narrows.
         let both = [first, second];
         let (rel, _, _) = protect_with_prior(&both, Prior::EMPTY, policy).expect("protects");
         assert_eq!(rel[0][0].suppressed, Some(Rule::Secondary), "{:?}", shown(&rel[0]));
-        assert!(audit(&both, &rel, Prior::EMPTY, policy).passed);
+        assert!(audit(&both, &rel, Prior::EMPTY, policy, &Certificates::default()).passed);
     }
 
     #[test]
@@ -1381,13 +1553,13 @@ mod tests {
         assert_eq!(rel2[0][1].n, Some(60), "the same cell as before keeps its status");
         assert_eq!((summary.cells, summary.cells_released_before, summary.difference_cells), (2, 1, 1));
         assert_eq!(new_cells.len(), 1);
-        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy).passed);
+        assert!(audit(std::slice::from_ref(&second), &rel2, prior, policy, &Certificates::default()).passed);
         // Without the ledger (each answer alone) the difference is published: 30 − 29 = 1.
         let alone = Policy { project_ledger: false, interval_audit: false, ..policy };
         let (rel, _, _) = protect_with_prior(std::slice::from_ref(&second), prior, alone).expect("protects");
         assert_eq!(rel[0][0].n, Some(29));
         // The audit of the union sees it.
-        let a = audit(std::slice::from_ref(&second), &rel, prior, policy);
+        let a = audit(std::slice::from_ref(&second), &rel, prior, policy, &Certificates::default());
         assert!(a.problems.iter().any(|p| p.contains("differ by 1")), "{:?}", a.problems);
         // The same question again: every cell is known, nothing new is decided.
         let (again, summary, new_cells) = protect_with_prior(std::slice::from_ref(&first), prior, policy).expect("protects");
@@ -1419,7 +1591,7 @@ mod tests {
         ];
         assert_eq!(s, want);
         assert_eq!((summary.primary, summary.secondary, summary.coordinates, summary.published_rank), (1, 3, 4, 3));
-        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default(), &Certificates::default());
         assert!(a.passed, "{:?}", a.problems);
         assert_eq!((a.cells, a.hidden_cells), (9, 4));
     }
@@ -1431,13 +1603,13 @@ mod tests {
         // Publish B/Y: then AX = (TOTAL − B) − (Y − BY).
         rel[0][3].n = Some(30);
         rel[0][3].suppressed = None;
-        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default(), &Certificates::default());
         assert!(!a.passed);
         assert!(a.problems.iter().any(|p| p.contains("derivable")), "{:?}", a.problems);
         // Show the primary cell itself.
         let (mut rel, _) = protect_release(std::slice::from_ref(&t), Policy::default());
         rel[0][0].n = Some(2);
-        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default());
+        let a = audit(std::slice::from_ref(&t), &rel, Prior::EMPTY, Policy::default(), &Certificates::default());
         assert!(a.problems.iter().any(|p| p.contains("below the threshold")), "{:?}", a.problems);
     }
 
@@ -1451,6 +1623,6 @@ mod tests {
         assert_eq!(shown(&rel[0]), shown(&rel[1]));
         assert_eq!(rel[0][9].n, Some(0));
         assert_eq!((summary.cells, summary.zero_cells), (10, 1));
-        assert!(audit(&[t, copy], &rel, Prior::EMPTY, Policy::default()).passed);
+        assert!(audit(&[t, copy], &rel, Prior::EMPTY, Policy::default(), &Certificates::default()).passed);
     }
 }

@@ -288,8 +288,8 @@ pub fn protect_answer(tables: Vec<Table>, ledger: Option<LedgerAnswer<'_>>, poli
         }
         None => {
             let started = std::time::Instant::now();
-            let (released, summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(protection_error)?;
-            let audit = disclosure::audit(&tables, &released, Prior::EMPTY, policy);
+            let (released, mut summary, _) = disclosure::protect_with_prior(&tables, Prior::EMPTY, policy).map_err(protection_error)?;
+            let audit = disclosure::audit(&tables, &released, Prior::EMPTY, policy, &std::mem::take(&mut summary.certificates));
             if !audit.passed {
                 return Err(audit_failed(&audit));
             }
@@ -341,9 +341,9 @@ fn protect_family_inner(members: Vec<Member>, ledger: &mut Ledger, key_fingerpri
         all.extend(tables);
         answers.push(m.answer);
     }
-    let (released, summary, new_cells) = disclosure::protect_with_prior(&all, ledger.prior(), policy).map_err(protection_error)?;
+    let (released, mut summary, new_cells) = disclosure::protect_with_prior(&all, ledger.prior(), policy).map_err(protection_error)?;
     let audit_started = std::time::Instant::now();
-    let audit = disclosure::audit(&all, &released, ledger.prior(), policy);
+    let audit = disclosure::audit(&all, &released, ledger.prior(), policy, &std::mem::take(&mut summary.certificates));
     tracing::debug!(seconds = audit_started.elapsed().as_secs_f64(), intervals_checked = audit.intervals_checked, "family audited");
     if !audit.passed {
         return Err(audit_failed(&audit));
@@ -428,6 +428,7 @@ fn log_protected(summary: &disclosure::Summary, started: std::time::Instant) {
         secondary = summary.secondary,
         ledger_cells = summary.ledger_cells,
         lp_solves = summary.lp_solves,
+        settled_by_points = summary.settled_by_points,
         seconds = started.elapsed().as_secs_f64(),
         "answer protected"
     );
