@@ -139,13 +139,15 @@ impl<'a> Space<'a> {
     pub fn escalating_interval(&self, target: &[u32], published: impl Fn(usize) -> Option<bool>, need: f64, limits: &[usize]) -> Result<Local, BoundsError> {
         let mut last: Option<Local> = None;
         let mut solves = 0;
-        let mut points = Vec::new();
         for &limit in limits {
             let mut local = self.interval_within(target, &published, need, limit)?;
             solves += 1;
             local.solves = solves;
-            points.append(&mut local.points);
-            local.points = std::mem::take(&mut points);
+            // The optima of every problem solved on the way, not only the last one's.
+            if let Some(mut earlier) = last.take() {
+                earlier.points.append(&mut local.points);
+                local.points = earlier.points;
+            }
             let (wide, truncated) = (local.interval.width() >= need, local.truncated);
             last = Some(local);
             // Wide settles it; without a cell left out, a larger limit gives the same problem.
@@ -153,7 +155,7 @@ impl<'a> Space<'a> {
                 break;
             }
         }
-        Ok(last.unwrap_or(Local { interval: Interval { lo: 0.0, hi: f64::INFINITY }, binding: Vec::new(), rows: Vec::new(), truncated: false, solves, points }))
+        Ok(last.unwrap_or(Local { interval: Interval { lo: 0.0, hi: f64::INFINITY }, binding: Vec::new(), rows: Vec::new(), truncated: false, solves, points: Vec::new() }))
     }
 
     /// The local problem with at most `limit` free coordinates.
