@@ -772,9 +772,9 @@ fn decide(prior: Prior<'_>, new: &[Units], policy: Policy) -> Result<(Vec<Status
     // The span: prior published cells first (their status is final), then the new candidates.
     let rank = rarest_first(&u.vectors, u.dim);
     let mut basis = field::Basis::new(u.dim);
-    for c in 0..u.prior {
-        if status[c] == Status::Published && !u.vectors[c].is_empty() {
-            let mut r = basis.reduce(&ones_in(&rank, &u.vectors[c]), P1);
+    for (c, v) in u.vectors.iter().enumerate().take(u.prior) {
+        if status[c] == Status::Published && !v.is_empty() {
+            let mut r = basis.reduce(&ones_in(&rank, v), P1);
             if !r.is_empty() {
                 field::normalize(&mut r, P1);
                 basis.insert(r);
@@ -862,9 +862,9 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     let started = std::time::Instant::now();
     let need = t as f64;
     let space = crate::bounds::Space::new(&u.vectors, u.dim, u.units.clone(), crate::bounds::canonical_order(sets));
-    for c in 0..u.vectors.len() {
+    for (c, v) in u.vectors.iter().enumerate() {
         if matches!(status[c], Status::Hidden(_)) && (1..=t).contains(&u.sizes[c]) {
-            targets.push(Target { coords: u.vectors[c].clone() });
+            targets.push(Target { coords: v.clone() });
         }
     }
     let mut narrowest = f64::INFINITY;
@@ -982,9 +982,9 @@ fn intervals(u: &Union, sets: &[&[u32]], status: &mut [Status], targets: &mut Ve
     // polytope is the same either way): publish it again.
     let rank = rarest_first(&u.vectors, u.dim);
     let mut basis = field::Basis::new(u.dim);
-    for c in 0..u.vectors.len() {
-        if status[c] == Status::Published && !u.vectors[c].is_empty() {
-            let mut r = basis.reduce(&ones_in(&rank, &u.vectors[c]), P1);
+    for (c, v) in u.vectors.iter().enumerate() {
+        if status[c] == Status::Published && !v.is_empty() {
+            let mut r = basis.reduce(&ones_in(&rank, v), P1);
             if !r.is_empty() {
                 field::normalize(&mut r, P1);
                 basis.insert(r);
@@ -1066,6 +1066,10 @@ fn audit_intervals(
     found.into_iter().map(|f| f.expect("every count is looked at")).collect()
 }
 
+/// An answer as protected: the released rows, the summary, and the answer's new cells with
+/// their statuses.
+pub type Protected = (Vec<Vec<Released>>, Summary, Vec<(Units, Status)>);
+
 /// Protect an answer (every table of one release) against everything released before for the
 /// project (`prior`): returns the released rows, the summary, and the answer's new cells with
 /// their statuses (for the ledger). Cells released before keep their status, so the same
@@ -1074,7 +1078,7 @@ pub fn protect_with_prior(
     tables: &[Table],
     prior: Prior<'_>,
     policy: Policy,
-) -> Result<(Vec<Vec<Released>>, Summary, Vec<(Units, Status)>), crate::bounds::BoundsError> {
+) -> Result<Protected, crate::bounds::BoundsError> {
     let cells = cells_of(tables);
     let prior = if policy.project_ledger { prior } else { Prior::EMPTY };
     let known: HashMap<&Units, usize> = prior.sets.iter().enumerate().map(|(i, s)| (s, i)).collect();

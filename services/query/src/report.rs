@@ -230,10 +230,8 @@ pub fn workbook(tables: &[ReleasedTable], models: &[Model], years: Years) -> Res
             ws.set_column_width(c, if (c as usize) < s.label_cols { 26 } else { 14 })?;
         }
         ws.set_freeze_panes(first, s.label_cols as u16)?;
-        let mut at = first + s.body.len() as u32 + 1;
-        for n in &s.notes {
+        for (at, n) in (first + s.body.len() as u32 + 1..).zip(&s.notes) {
             ws.write_string_with_format(at, 0, n, &f.note)?;
-            at += 1;
         }
         if let (Some(kind), false) = (s.chart, s.body.is_empty()) {
             let last = first + s.body.len() as u32 - 1;
