@@ -57,6 +57,8 @@ fn status_mib(pid: u32, key: &str) -> f64 {
 /// Start one registry and wait until it accepts connections; the time it took.
 #[allow(clippy::too_many_arguments)]
 fn start(bin: &Path, reg: &Registry, data: &Path, state: &Path, certs: &Path, hold: &str, project: &str, log: &Path) -> anyhow::Result<(Running, f64)> {
+    let pending = crate::settle();
+    eprintln!("{} start, --hold {hold}: {pending:.0} MiB written back before it", reg.name);
     let addr = free_port()?;
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
     let t = Instant::now();
