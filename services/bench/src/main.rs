@@ -84,10 +84,10 @@ pub(crate) fn peak_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-/// Writes back what earlier stages left dirty in the page cache before a timed first start,
-/// so that the start pays for its own writes only (the stage before it may have written
-/// gigabytes: a store, the duplicate sets). Returns the MiB that were dirty or under
-/// writeback, for the log.
+/// Writes back what earlier stages left dirty in the page cache before a timed registry start
+/// (first start, restart, a start with a file added), so that the start pays for its own
+/// writes only (the stage before it may have written gigabytes: a store, the duplicate sets).
+/// Returns the MiB that were dirty or under writeback, for the log.
 pub(crate) fn settle() -> f64 {
     let pending = std::fs::read_to_string("/proc/meminfo")
         .map(|s| {
