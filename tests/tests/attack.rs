@@ -1622,7 +1622,7 @@ async fn an_attacker_finds_leaks_in_answers_protected_one_at_a_time() {
 /// Each delivery's served ranges are protected together on its first request (its release
 /// family): asked one at a time, the nested answers A 2018-2020 and A 2018-2019 let the LP
 /// bounds pin 11 primary counts to [1, 2] (ARCHITECTURE.md, "Why together"). The longest test
-/// of `make test` (~11 min in a debug build, most of it protecting the two families);
+/// of `make test` (8–11 min in a debug build, most of it protecting the two families);
 /// `ATTACK_ANSWERS=n` asks only the first n answers of the plan.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attacker_recovers_nothing_from_the_union_of_all_answers() {
