@@ -325,6 +325,25 @@ fn small_differences(sets: &[&[u32]], t: usize, wanted: impl Fn(usize, usize) ->
     out
 }
 
+/// `a − b` if `b ⊂ a` (both sorted), in one walk through both; `None` otherwise.
+fn minus_if_subset(a: &[u32], b: &[u32]) -> Option<Vec<u32>> {
+    if b.len() > a.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(a.len() - b.len());
+    let mut j = 0;
+    for &x in a {
+        if j < b.len() && b[j] == x {
+            j += 1;
+        } else if j < b.len() && b[j] < x {
+            return None; // b[j] is not in a
+        } else {
+            out.push(x);
+        }
+    }
+    (j == b.len()).then_some(out)
+}
+
 fn set_minus(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len().saturating_sub(b.len()));
     let mut j = 0;
@@ -360,6 +379,19 @@ fn second_order_differences(
             containing[u as usize].push(c as u32);
         }
     }
+    // Each unit's cells by size (then number): the cells of a size range are a slice of the
+    // list, found by binary search, instead of a pass over every cell holding the unit. Where
+    // the order matters (what is found, in the order one pass in cell order would find it), the
+    // few cells taken are put back in cell order.
+    for list in &mut containing {
+        list.sort_unstable_by_key(|&c| (sets[c as usize].len(), c));
+    }
+    let sized = |u: u32, sizes: std::ops::RangeInclusive<usize>| -> &[u32] {
+        let list = &containing[u as usize];
+        let from = list.partition_point(|&c| sets[c as usize].len() < *sizes.start());
+        let to = list.partition_point(|&c| sets[c as usize].len() <= *sizes.end());
+        &list[from..to.max(from)]
+    };
     // Whether an eligible cell has `n` units: a difference D of w units can only be given away
     // by a cell of w − t..w + t units (not w), so most pairs are passed over on their sizes.
     let mut has_size = vec![false; max_unit + 1];
@@ -375,37 +407,36 @@ fn second_order_differences(
     let found = crate::bounds::par_map(&blocks, |block| {
         let mut out: Vec<Vec<u32>> = Vec::new();
         let mut candidates: Vec<u32> = Vec::new();
+        let mut outers: Vec<u32> = Vec::new();
+        let mut larger: Vec<u32> = Vec::new();
         for inner in block.clone() {
             let s = sets[inner];
             if s.is_empty() || !eligible(inner) {
                 continue;
             }
             let Some(&rarest) = s.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
-            for &outer in &containing[rarest as usize] {
+            // Every superset more than t units larger holds the inner cell's rarest unit.
+            outers.clear();
+            outers.extend(sized(rarest, s.len() + t + 1..=usize::MAX).iter().copied().filter(|&o| near(sets[o as usize].len() - s.len())));
+            outers.sort_unstable();
+            for &outer in &outers {
                 let outer = outer as usize;
                 let o = sets[outer];
-                if o.len() <= s.len() + t || !near(o.len() - s.len()) || !subset(s, o) {
-                    continue;
-                }
-                let d = set_minus(o, s);
+                let Some(d) = minus_if_subset(o, s) else { continue };
                 let w = d.len();
                 // Cells just larger than D that contain it (they contain its rarest unit).
                 let Some(&dr) = d.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
-                for &c in &containing[dr as usize] {
-                    let c = c as usize;
-                    let cs = sets[c];
-                    if cs.len() > w && cs.len() <= w + t && wanted(outer, inner, c) && subset(&d, cs) {
-                        out.push(set_minus(cs, &d));
-                    }
+                larger.clear();
+                larger.extend(sized(dr, w + 1..=w + t).iter().copied().filter(|&c| wanted(outer, inner, c as usize) && subset(&d, sets[c as usize])));
+                larger.sort_unstable();
+                for &c in &larger {
+                    out.push(set_minus(sets[c as usize], &d));
                 }
                 // Cells just smaller than D inside it: such a cell misses at most t of D's units,
                 // so it holds one of any t + 1 of them.
                 candidates.clear();
                 for &u in d.iter().take(t + 1) {
-                    candidates.extend(containing[u as usize].iter().copied().filter(|&c| {
-                        let n = sets[c as usize].len();
-                        n < w && n + t >= w
-                    }));
+                    candidates.extend_from_slice(sized(u, w.saturating_sub(t)..=w - 1));
                 }
                 candidates.sort_unstable();
                 candidates.dedup();
@@ -1381,6 +1412,65 @@ mod tests {
 
     use super::*;
     use crate::stats::Row;
+
+    /// The second-order differences of sets that nest in many ways, against every triple
+    /// looked at in the order the search promises (inner, then outer, then the larger cells,
+    /// then the smaller ones, each by number; each difference once, where first found).
+    #[test]
+    fn second_order_differences_are_every_triple_in_order() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut found = 0;
+        for round in 0..20 {
+            // Random sets of 40 units and unions and differences of them (nesting, and sizes
+            // a few units apart), some repeated.
+            let mut sets: Vec<Vec<u32>> = Vec::new();
+            for _ in 0..14 {
+                let keep = 2 + next() % 7;
+                sets.push((0..40u32).filter(|_| next() % 10 < keep).collect());
+            }
+            for k in 0..24 {
+                let (a, b) = (next() as usize % sets.len(), next() as usize % sets.len());
+                let (a, b) = (sets[a].clone(), sets[b].clone());
+                let mut c: Vec<u32> = if k % 3 == 0 { set_minus(&a, &b) } else { a.iter().chain(&b).copied().collect() };
+                if k % 4 == 1 {
+                    c.retain(|_| next() % 12 != 0);
+                }
+                c.sort_unstable();
+                c.dedup();
+                sets.push(c);
+            }
+            sets.push(Vec::new());
+            let refs: Vec<&[u32]> = sets.iter().map(|s| s.as_slice()).collect();
+            let t = 1 + round % 3;
+            let mut expected: Vec<Vec<u32>> = Vec::new();
+            for s in &refs {
+                for big in &refs {
+                    if s.is_empty() || big.len() <= s.len() + t || !subset(s, big) {
+                        continue;
+                    }
+                    let d = set_minus(big, s);
+                    let w = d.len();
+                    for c in (0..refs.len()).filter(|&c| refs[c].len() > w && refs[c].len() <= w + t && subset(&d, refs[c])) {
+                        expected.push(set_minus(refs[c], &d));
+                    }
+                    for c in (0..refs.len()).filter(|&c| !refs[c].is_empty() && refs[c].len() < w && refs[c].len() + t >= w && subset(refs[c], &d)) {
+                        expected.push(set_minus(&d, refs[c]));
+                    }
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            expected.retain(|d| seen.insert(d.clone()));
+            found += expected.len();
+            assert_eq!(second_order_differences(&refs, t, |_| true, |_, _, _| true), expected, "round {round}, t = {t}");
+        }
+        assert!(found >= 40, "the sets should give differences to compare, not {found}");
+    }
 
     #[test]
     fn fast_reductions_agree_with_division() {
