@@ -325,25 +325,6 @@ fn small_differences(sets: &[&[u32]], t: usize, wanted: impl Fn(usize, usize) ->
     out
 }
 
-/// `a − b` if `b ⊂ a` (both sorted), in one walk through both; `None` otherwise.
-fn minus_if_subset(a: &[u32], b: &[u32]) -> Option<Vec<u32>> {
-    if b.len() > a.len() {
-        return None;
-    }
-    let mut out = Vec::with_capacity(a.len() - b.len());
-    let mut j = 0;
-    for &x in a {
-        if j < b.len() && b[j] == x {
-            j += 1;
-        } else if j < b.len() && b[j] < x {
-            return None; // b[j] is not in a
-        } else {
-            out.push(x);
-        }
-    }
-    (j == b.len()).then_some(out)
-}
-
 fn set_minus(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len().saturating_sub(b.len()));
     let mut j = 0;
@@ -422,7 +403,10 @@ fn second_order_differences(
             for &outer in &outers {
                 let outer = outer as usize;
                 let o = sets[outer];
-                let Some(d) = minus_if_subset(o, s) else { continue };
+                if !subset(s, o) {
+                    continue;
+                }
+                let d = set_minus(o, s);
                 let w = d.len();
                 // Cells just larger than D that contain it (they contain its rarest unit).
                 let Some(&dr) = d.iter().min_by_key(|&&u| containing[u as usize].len()) else { continue };
